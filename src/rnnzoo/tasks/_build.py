@@ -1,0 +1,60 @@
+"""Vectorised helpers for building trials: epoch layout, time windows, ring codes.
+
+Task authors describe a trial as per-trial epoch durations (in steps) and fill whole
+(T, B, C) arrays with boolean window masks; nothing loops over time steps or trials.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def lay_out(epoch_steps: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Lay epochs end to end.
+
+    Parameters
+    ----------
+    epoch_steps : ordered dict of epoch name -> int ndarray (B,) of durations in steps.
+
+    Returns
+    -------
+    epochs : dict of name -> int64 ndarray (B, 2), [start, stop) steps.
+    lengths : int64 ndarray (B,), total steps per trial.
+    """
+    epochs = {}
+    start = None
+    for name, n in epoch_steps.items():
+        n = np.asarray(n, dtype=np.int64)
+        if start is None:
+            start = np.zeros_like(n)
+        epochs[name] = np.stack([start, start + n], axis=1)
+        start = start + n
+    if start is None:
+        raise ValueError("a trial needs at least one epoch")
+    return epochs, start
+
+
+def window(n_steps: int, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Boolean mask (T, B): True where start[b] <= t < stop[b]."""
+    t = np.arange(n_steps)[:, None]
+    return (t >= np.asarray(start)[None, :]) & (t < np.asarray(stop)[None, :])
+
+
+def canvas(n_steps: int, batch_size: int, n_channels: int) -> np.ndarray:
+    """A zero float32 array (T, B, C) to paint a trial into."""
+    return np.zeros((n_steps, batch_size, n_channels), dtype=np.float32)
+
+
+def ring_code(angles_rad: np.ndarray, n_units: int, width_rad: float, peak: float = 1.0) -> np.ndarray:
+    """Gaussian bumps on a ring of ``n_units`` with preferred angles 2*pi*i/n_units.
+
+    Returns float ndarray (B, n_units): peak * exp(-d^2 / (2 width^2)), d the circular distance.
+    """
+    preferred = 2 * np.pi * np.arange(n_units) / n_units
+    d = np.angle(np.exp(1j * (np.asarray(angles_rad)[:, None] - preferred[None, :])))
+    return peak * np.exp(-0.5 * (d / width_rad) ** 2)
+
+
+def fill_epoch(array: np.ndarray, mask: np.ndarray, values: np.ndarray) -> None:
+    """Write per-trial channel values (B, C) into ``array`` (T, B, C) where ``mask`` (T, B) holds."""
+    array += mask[:, :, None].astype(array.dtype) * np.asarray(values, dtype=array.dtype)[None, :, :]

@@ -1,0 +1,334 @@
+"""`Task`: validated parameters plus a vectorised, seeded trial generator.
+
+A task class declares its card (what it models, source, exact definition), its parameter
+model, its named versions and its metric, and implements four things:
+
+- ``input_names`` / ``output_names``: channel names (their number fixes I and O);
+- ``sample_conditions(rng, B)``: every random draw that defines B trials, as arrays;
+- ``build(conditions)``: the noise-free `TrialBatch` those draws define (deterministic);
+- ``test_conditions()``: a deterministic grid covering the task's conditions;
+- ``_score(outputs, batch)``: per-trial performance, higher is better, 1 is perfect.
+
+Everything else (seeding, noise, splits, psychometric batches, checks) lives here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from rnnzoo.errors import InvalidParameterError
+from rnnzoo.tasks.batch import TrialBatch
+from rnnzoo.tasks.noise import input_noise
+from rnnzoo.tasks.params import TaskParams, validate_params
+from rnnzoo.tasks.seeding import check_batch_size, generators
+from rnnzoo.tasks.timing import DURATION_TYPES
+
+VERSION_NAMES = ("vanilla", "realistic", "long")
+"""The three versions every task has; tasks may add reference versions after them."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A named, frozen set of parameter values (overrides of the parameter defaults)."""
+
+    description: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How a trial is scored: ``name`` ("accuracy", "r2", ...), per-trial values <= 1.
+
+    ``criterion`` is the batch-mean score that counts as "learned" (used as the default
+    training threshold).
+    """
+
+    name: str
+    description: str
+    criterion: float
+
+
+@dataclass(frozen=True)
+class TaskCard:
+    """What a user needs to cite and reproduce a task."""
+
+    name: str
+    version: str
+    title: str
+    summary: str
+    source: str
+    definition: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    metric: dict[str, Any]
+    versions: dict[str, str]
+    parameters: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable card."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "title": self.title,
+            "summary": self.summary,
+            "source": self.source,
+            "definition": self.definition,
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "metric": self.metric,
+            "versions": self.versions,
+            "parameters": self.parameters,
+        }
+
+
+def _describe_value(value: Any) -> Any:
+    if isinstance(value, DURATION_TYPES):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class Task:
+    """Base class of every task; instances are immutable (params are frozen)."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    summary: ClassVar[str]
+    source: ClassVar[str]
+    definition: ClassVar[str]
+    Params: ClassVar[type[TaskParams]]
+    versions: ClassVar[dict[str, Version]]
+    metric: ClassVar[Metric]
+    aliases: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, params: TaskParams | None = None, *, version: str = "vanilla") -> None:
+        if version not in self.versions:
+            raise InvalidParameterError(
+                f"{self.name}: no version '{version}'; versions: {', '.join(self.versions)}"
+            )
+        if params is None:
+            params = validate_params(f"{self.name}/{version}", self.Params, dict(self.versions[version].overrides))
+        elif not isinstance(params, self.Params):
+            raise InvalidParameterError(
+                f"{self.name}: params must be {self.Params.__name__}; got {type(params).__name__}"
+            )
+        self.params = params
+        self.version = version
+
+    # ---- to implement -------------------------------------------------------------------
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """Names of the I input channels."""
+        raise NotImplementedError
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Names of the O output channels."""
+        raise NotImplementedError
+
+    def sample_conditions(self, rng: np.random.Generator, batch_size: int) -> dict[str, np.ndarray]:
+        """Every random draw of ``batch_size`` trials, arrays with leading dimension B."""
+        raise NotImplementedError
+
+    def build(self, conditions: dict[str, np.ndarray]) -> TrialBatch:
+        """The noise-free batch defined by ``conditions`` (deterministic)."""
+        raise NotImplementedError
+
+    def test_conditions(self) -> dict[str, np.ndarray]:
+        """A deterministic grid of conditions covering the task (for evaluation and analysis)."""
+        raise NotImplementedError
+
+    def _score(self, outputs: np.ndarray, batch: TrialBatch) -> np.ndarray:
+        """Per-trial performance of ``outputs`` (T, B, O) on ``batch`` -> float (B,)."""
+        raise NotImplementedError
+
+    # ---- public API -----------------------------------------------------------------------
+    @property
+    def n_inputs(self) -> int:
+        """I, the number of input channels."""
+        return len(self.input_names)
+
+    @property
+    def n_outputs(self) -> int:
+        """O, the number of output channels."""
+        return len(self.output_names)
+
+    def generate(
+        self,
+        batch_size: int,
+        seed: int | np.random.Generator,
+        *,
+        split: str = "train",
+        index: int = 0,
+    ) -> TrialBatch:
+        """Draw ``batch_size`` independent trials.
+
+        Parameters
+        ----------
+        batch_size : int
+            Number of trials B, >= 1.
+        seed : int or numpy.random.Generator
+            The only source of randomness: the same (seed, split, index) gives a bit-identical
+            batch; different splits are independent streams.
+        split : {"train", "validation", "test"}
+        index : int
+            Batch number within the stream (batch k never depends on batches before it).
+
+        Returns
+        -------
+        TrialBatch with inputs (T, B, I), targets and weights (T, B, O), lengths (B,),
+        epochs and conditions.
+        """
+        batch_size = check_batch_size(batch_size)
+        draws, noise = generators(seed, split, index)
+        return self._with_noise(self.build(self.sample_conditions(draws, batch_size)), noise)
+
+    def batches(self, batch_size: int, seed: int, *, split: str = "train"):
+        """Endless stream of batches: batch k is ``generate(batch_size, seed, split=split, index=k)``."""
+        index = 0
+        while True:
+            yield self.generate(batch_size, seed, split=split, index=index)
+            index += 1
+
+    def from_conditions(
+        self, conditions: dict[str, np.ndarray], seed: int | np.random.Generator | None = None
+    ) -> TrialBatch:
+        """Build trials from explicit conditions (psychometric batches).
+
+        Noise is added only when ``seed`` is given and the task's ``add_noise`` is on.
+        """
+        conditions = self._check_conditions(conditions)
+        batch = self.build(conditions)
+        if seed is None:
+            return batch
+        return self._with_noise(batch, generators(seed, "test", 0)[1])
+
+    def generate_test(self, seed: int | None = None) -> TrialBatch:
+        """The deterministic test grid; noise-free unless a ``seed`` is given."""
+        return self.from_conditions(self.test_conditions(), seed)
+
+    def performance(self, outputs: Any, batch: TrialBatch) -> np.ndarray:
+        """Per-trial score of network ``outputs`` (T, B, O) on ``batch``; 1 is perfect.
+
+        ``outputs`` may be a NumPy array or anything with ``.detach().cpu().numpy()``.
+        """
+        if hasattr(outputs, "detach"):
+            outputs = outputs.detach().cpu().numpy()
+        outputs = np.asarray(outputs, dtype=np.float64)
+        expected = (batch.n_steps, batch.batch_size, len(batch.output_names))
+        if outputs.shape != expected:
+            raise InvalidParameterError(
+                f"{self.name}: outputs must have shape (T, B, O) = {expected}; got {outputs.shape}"
+            )
+        return self._score(outputs, batch)
+
+    def rest_target(self) -> np.ndarray:
+        """Output (O,) the network holds when this task is silenced in a composition."""
+        return np.zeros(self.n_outputs, dtype=np.float32)
+
+    def config(self) -> dict[str, Any]:
+        """Everything needed to rebuild this task: ``make(**config)`` style."""
+        return {"task": self.name, "version": self.version, "params": self.params.to_json_dict()}
+
+    def card(self) -> TaskCard:
+        """The task card for this version (parameters with unit, default and value)."""
+        base = self.Params()
+        parameters = []
+        for pname, info in self.Params.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            constraint = []
+            for meta in info.metadata:
+                for attr, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+                    bound = getattr(meta, attr, None)
+                    if bound is not None:
+                        constraint.append(f"{symbol} {bound}")
+            parameters.append(
+                {
+                    "name": pname,
+                    "unit": extra.get("unit", ""),
+                    "default": _describe_value(getattr(base, pname)),
+                    "value": _describe_value(getattr(self.params, pname)),
+                    "description": info.description or "",
+                    "allowed": " and ".join(constraint),
+                }
+            )
+        return TaskCard(
+            name=self.name,
+            version=self.version,
+            title=self.title,
+            summary=self.summary,
+            source=self.source,
+            definition=self.definition,
+            inputs=self.input_names,
+            outputs=self.output_names,
+            metric={"name": self.metric.name, "description": self.metric.description,
+                    "criterion": self.metric.criterion},
+            versions={k: v.description for k, v in self.versions.items()},
+            parameters=parameters,
+        )
+
+    def __repr__(self) -> str:
+        changed = {
+            k: v for k, v in self.params.model_dump().items() if v != type(self.params).model_fields[k].default
+        }
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"{type(self).__name__}(version={self.version!r}{', ' + args if args else ''})"
+
+    # ---- internals -------------------------------------------------------------------------
+    def _batch(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        weights: np.ndarray,
+        lengths: np.ndarray,
+        epochs: dict[str, np.ndarray],
+        conditions: dict[str, np.ndarray],
+    ) -> TrialBatch:
+        """Assemble a batch; zeroes everything on padding steps."""
+        valid = (np.arange(inputs.shape[0])[:, None] < lengths[None, :])[:, :, None]
+        return TrialBatch(
+            inputs=(inputs * valid).astype(np.float32),
+            targets=(targets * valid).astype(np.float32),
+            weights=(weights * valid).astype(np.float32),
+            lengths=np.asarray(lengths, dtype=np.int64),
+            epochs={k: np.asarray(v, dtype=np.int64) for k, v in epochs.items()},
+            conditions={k: np.asarray(v) for k, v in conditions.items()},
+            input_names=tuple(self.input_names),
+            output_names=tuple(self.output_names),
+            dt_ms=float(self.params.dt_ms),
+            config=self.config(),
+        )
+
+    def _with_noise(self, batch: TrialBatch, rng: np.random.Generator) -> TrialBatch:
+        p = self.params
+        if not p.add_noise or p.noise_scale == 0:
+            return batch
+        noise = input_noise(rng, batch.inputs.shape, p.noise_scale, p.noise_decay_ms, p.dt_ms)
+        return replace(batch, inputs=batch.inputs + noise * batch.valid[:, :, None])
+
+    def _check_conditions(self, conditions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        expected = self.sample_conditions(np.random.default_rng(0), 1)
+        missing = sorted(set(expected) - set(conditions))
+        extra = sorted(set(conditions) - set(expected))
+        if missing or extra:
+            raise InvalidParameterError(
+                f"{self.name}: conditions must have exactly the keys {sorted(expected)}; "
+                f"missing {missing}, unknown {extra}"
+            )
+        arrays = {k: np.asarray(v) for k, v in conditions.items()}
+        sizes = {k: (v.shape[0] if v.ndim else None) for k, v in arrays.items()}
+        if len(set(sizes.values())) != 1 or None in sizes.values():
+            raise InvalidParameterError(
+                f"{self.name}: every condition needs the same leading batch dimension; got {sizes}"
+            )
+        for key, value in arrays.items():
+            if value.shape[1:] != expected[key].shape[1:] and value.ndim != expected[key].ndim:
+                raise InvalidParameterError(
+                    f"{self.name}: condition '{key}' must have {expected[key].ndim} dimensions; "
+                    f"got shape {value.shape}"
+                )
+        return arrays
