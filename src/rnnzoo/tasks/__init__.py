@@ -9,8 +9,16 @@
 
 from rnnzoo.tasks.base import Metric, Task, TaskCard, Version
 from rnnzoo.tasks.batch import TrialBatch
+from rnnzoo.tasks.compose import MultiTask, compose
 from rnnzoo.tasks.params import TaskParams, ms_field
-from rnnzoo.tasks.registry import describe_all, from_config, get_task_class, make, register, task_names
+from rnnzoo.tasks.registry import (
+    describe_all,
+    from_config,
+    get_task_class,
+    make,
+    register,
+    task_names,
+)
 from rnnzoo.tasks.timing import Choice, Duration, Fixed, TruncExp, Uniform, steps
 
 __all__ = [
@@ -18,6 +26,7 @@ __all__ = [
     "Duration",
     "Fixed",
     "Metric",
+    "MultiTask",
     "Task",
     "TaskCard",
     "TaskParams",
@@ -25,6 +34,7 @@ __all__ = [
     "TruncExp",
     "Uniform",
     "Version",
+    "compose",
     "describe_all",
     "from_config",
     "get_task_class",

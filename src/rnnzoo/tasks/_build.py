@@ -45,7 +45,9 @@ def canvas(n_steps: int, batch_size: int, n_channels: int) -> np.ndarray:
     return np.zeros((n_steps, batch_size, n_channels), dtype=np.float32)
 
 
-def ring_code(angles_rad: np.ndarray, n_units: int, width_rad: float, peak: float = 1.0) -> np.ndarray:
+def ring_code(
+    angles_rad: np.ndarray, n_units: int, width_rad: float, peak: float = 1.0
+) -> np.ndarray:
     """Gaussian bumps on a ring of ``n_units`` with preferred angles 2*pi*i/n_units.
 
     Returns float ndarray (B, n_units): peak * exp(-d^2 / (2 width^2)), d the circular distance.
@@ -57,4 +59,26 @@ def ring_code(angles_rad: np.ndarray, n_units: int, width_rad: float, peak: floa
 
 def fill_epoch(array: np.ndarray, mask: np.ndarray, values: np.ndarray) -> None:
     """Write per-trial channel values (B, C) into ``array`` (T, B, C) where ``mask`` (T, B) holds."""
-    array += mask[:, :, None].astype(array.dtype) * np.asarray(values, dtype=array.dtype)[None, :, :]
+    array += (
+        mask[:, :, None].astype(array.dtype) * np.asarray(values, dtype=array.dtype)[None, :, :]
+    )
+
+
+def stream_index(
+    n_steps: int, start: np.ndarray, point_steps: int, n_points: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which stream point each step shows.
+
+    Returns ``index`` (T, B) int64, the point shown at step t of trial b (0 outside the
+    stream), and ``inside`` (T, B) bool, True on the steps of the stream
+    [start, start + n_points * point_steps).
+    """
+    t = np.arange(n_steps)[:, None]
+    index = (t - np.asarray(start)[None, :]) // point_steps
+    inside = (index >= 0) & (index < n_points)
+    return np.where(inside, index, 0), inside
+
+
+def per_step(point_values: np.ndarray, index: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Per-point values (B, n_points) spread over the steps (T, B) given by `stream_index`."""
+    return np.take_along_axis(np.asarray(point_values).T, index, axis=0) * inside

@@ -111,7 +111,9 @@ class Task:
                 f"{self.name}: no version '{version}'; versions: {', '.join(self.versions)}"
             )
         if params is None:
-            params = validate_params(f"{self.name}/{version}", self.Params, dict(self.versions[version].overrides))
+            params = validate_params(
+                f"{self.name}/{version}", self.Params, dict(self.versions[version].overrides)
+            )
         elif not isinstance(params, self.Params):
             raise InvalidParameterError(
                 f"{self.name}: params must be {self.Params.__name__}; got {type(params).__name__}"
@@ -265,17 +267,19 @@ class Task:
             definition=self.definition,
             inputs=self.input_names,
             outputs=self.output_names,
-            metric={"name": self.metric.name, "description": self.metric.description,
-                    "criterion": self.metric.criterion},
+            metric={
+                "name": self.metric.name,
+                "description": self.metric.description,
+                "criterion": self.metric.criterion,
+            },
             versions={k: v.description for k, v in self.versions.items()},
             parameters=parameters,
         )
 
     def __repr__(self) -> str:
-        changed = {
-            k: v for k, v in self.params.model_dump().items() if v != type(self.params).model_fields[k].default
-        }
-        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        defaults = type(self.params)().model_dump()
+        changed = [k for k, v in self.params.model_dump().items() if v != defaults[k]]
+        args = ", ".join(f"{k}={_describe_value(getattr(self.params, k))!r}" for k in changed)
         return f"{type(self).__name__}(version={self.version!r}{', ' + args if args else ''})"
 
     # ---- internals -------------------------------------------------------------------------

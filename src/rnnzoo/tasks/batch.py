@@ -20,8 +20,9 @@ class TrialBatch:
     targets : float32 ndarray of shape (T, B, O); channel names in `output_names`.
     weights : float32 ndarray of shape (T, B, O); loss weight, 0 = not scored (padding is 0).
     lengths : int64 ndarray of shape (B,); steps at or after ``lengths[b]`` are padding.
-    epochs : dict of str -> int64 ndarray of shape (B, 2), [start, stop) in steps; an epoch a
-        trial does not have is [-1, -1].
+    epochs : dict of str -> int64 ndarray of shape (B, 2), [start, stop) in steps; an empty
+        epoch (0 ms) is [s, s]; an epoch a trial does not have at all (another task's epoch in
+        a composition) is [-1, -1].
     conditions : dict of str -> ndarray with leading dimension B: every random draw that
         defines the trial (durations in steps, stimulus values, choices...).
     dt_ms : sampling period in ms.
@@ -41,12 +42,17 @@ class TrialBatch:
 
     def __post_init__(self) -> None:
         n_steps, batch_size = self.inputs.shape[:2]
-        if self.targets.shape[:2] != (n_steps, batch_size) or self.weights.shape != self.targets.shape:
+        if (
+            self.targets.shape[:2] != (n_steps, batch_size)
+            or self.weights.shape != self.targets.shape
+        ):
             raise ValueError(
                 f"inconsistent batch shapes: inputs {self.inputs.shape}, targets "
                 f"{self.targets.shape}, weights {self.weights.shape}"
             )
-        if self.inputs.shape[2] != len(self.input_names) or self.targets.shape[2] != len(self.output_names):
+        if self.inputs.shape[2] != len(self.input_names) or self.targets.shape[2] != len(
+            self.output_names
+        ):
             raise ValueError("channel names do not match the number of channels")
         if self.lengths.shape != (batch_size,):
             raise ValueError(f"lengths must have shape ({batch_size},); got {self.lengths.shape}")
@@ -69,7 +75,9 @@ class TrialBatch:
     def epoch_mask(self, name: str) -> np.ndarray:
         """Boolean mask (T, B) of the steps inside epoch ``name`` of each trial."""
         if name not in self.epochs:
-            raise InvalidParameterError(f"unknown epoch '{name}'; this batch has {sorted(self.epochs)}")
+            raise InvalidParameterError(
+                f"unknown epoch '{name}'; this batch has {sorted(self.epochs)}"
+            )
         start, stop = self.epochs[name][:, 0], self.epochs[name][:, 1]
         t = np.arange(self.n_steps)[:, None]
         return (t >= start[None, :]) & (t < stop[None, :])
@@ -95,10 +103,17 @@ class TrialBatch:
         """True when every array is bit-identical and the names and config agree."""
         arrays = ("inputs", "targets", "weights", "lengths")
         same = all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays)
-        same &= self.epochs.keys() == other.epochs.keys() and self.conditions.keys() == other.conditions.keys()
+        same &= (
+            self.epochs.keys() == other.epochs.keys()
+            and self.conditions.keys() == other.conditions.keys()
+        )
         same &= all(np.array_equal(self.epochs[k], other.epochs[k]) for k in self.epochs)
         same &= all(
-            np.array_equal(self.conditions[k], other.conditions[k], equal_nan=self.conditions[k].dtype.kind == "f")
+            np.array_equal(
+                self.conditions[k],
+                other.conditions[k],
+                equal_nan=self.conditions[k].dtype.kind == "f",
+            )
             for k in self.conditions
         )
         return bool(

@@ -84,7 +84,9 @@ class TaskParams(BaseModel):
             values = value.support_ms() if isinstance(value, DURATION_TYPES) else (float(value),)
             for ms in values:
                 if ms == 0 and not extra.get("allow_zero"):
-                    raise ValueError(f"'{name}' must be > 0 ms (this epoch cannot be absent); got {value}")
+                    raise ValueError(
+                        f"'{name}' must be > 0 ms (this epoch cannot be absent); got {value}"
+                    )
                 if ms > 0 and steps(ms, self.dt_ms) == 0:
                     raise ValueError(
                         f"'{name}' = {value} ms rounds to 0 steps at dt_ms={self.dt_ms:g}; "
@@ -111,7 +113,9 @@ def _constraint_text(info: Any) -> str:
         for attr, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
             bound = getattr(meta, attr, None)
             if bound is not None and isinstance(meta, at.Gt | at.Ge | at.Lt | at.Le | at.Interval):
-                parts.append(f"{symbol} {bound:g}" if isinstance(bound, int | float) else f"{symbol} {bound}")
+                parts.append(
+                    f"{symbol} {bound:g}" if isinstance(bound, int | float) else f"{symbol} {bound}"
+                )
     return " and ".join(parts)
 
 

@@ -111,4 +111,12 @@ def _load_zoo() -> None:
         import rnnzoo.tasks.zoo  # noqa: F401  (registers the built-in tasks)
 
 
-__all__ = ["InvalidParameterError", "describe_all", "from_config", "get_task_class", "make", "register", "task_names"]
+__all__ = [
+    "InvalidParameterError",
+    "describe_all",
+    "from_config",
+    "get_task_class",
+    "make",
+    "register",
+    "task_names",
+]

@@ -26,10 +26,14 @@ def check_seed(seed: object, name: str = "seed") -> int:
 
 def check_batch_size(batch_size: object) -> int:
     """Return ``batch_size`` as an int, or raise when it is not in [1, 1_000_000]."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or not (
-        1 <= batch_size <= 1_000_000
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, numbers.Integral)
+        or not (1 <= batch_size <= 1_000_000)
     ):
-        raise InvalidParameterError(f"'batch_size' must be an integer in [1, 1000000]; got {batch_size!r}")
+        raise InvalidParameterError(
+            f"'batch_size' must be an integer in [1, 1000000]; got {batch_size!r}"
+        )
     return int(batch_size)
 
 

@@ -128,7 +128,9 @@ class Choice(_Distribution):
     values_ms: Annotated[tuple[Annotated[float, Field(ge=0)], ...], Field(min_length=1)]
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return np.asarray(self.values_ms, dtype=np.float64)[rng.integers(len(self.values_ms), size=n)]
+        return np.asarray(self.values_ms, dtype=np.float64)[
+            rng.integers(len(self.values_ms), size=n)
+        ]
 
     @property
     def lowest_ms(self) -> float:
@@ -193,7 +195,11 @@ class TruncExp(_Distribution):
 
 
 _SHORTHAND = re.compile(r"^\s*(fixed|uniform|choice|truncexp)\s*\((.*)\)\s*$", re.IGNORECASE)
-_ARG_NAMES = {"fixed": ("ms",), "uniform": ("low_ms", "high_ms"), "truncexp": ("mean_ms", "min_ms", "max_ms")}
+_ARG_NAMES = {
+    "fixed": ("ms",),
+    "uniform": ("low_ms", "high_ms"),
+    "truncexp": ("mean_ms", "min_ms", "max_ms"),
+}
 
 
 def _coerce_duration(value: Any) -> Any:

@@ -8,33 +8,49 @@ import math
 import numpy as np
 from pydantic import Field, model_validator
 
-from rnnzoo.tasks._build import canvas
 from rnnzoo.tasks.base import Metric, Task, Version
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.params import TaskParams, ms_field
 from rnnzoo.tasks.registry import register
-from rnnzoo.tasks.timing import Duration, Fixed, TruncExp, Uniform
+from rnnzoo.tasks.timing import Duration, TruncExp, Uniform
 
 
 class FlipFlopParams(TaskParams):
     """Parameters of the N-bit flip-flop; see the task card."""
 
-    n_bits: int = Field(3, ge=1, le=16, description="number of independent bits (input = output channels)")
+    n_bits: int = Field(
+        3, ge=1, le=16, description="number of independent bits (input = output channels)"
+    )
     trial_ms: float = ms_field(2000.0, "trial duration")
-    input_start_ms: Duration = ms_field(Uniform(low_ms=50, high_ms=500), "onset of the first pulse on each channel")
+    input_start_ms: Duration = ms_field(
+        Uniform(low_ms=50, high_ms=500), "onset of the first pulse on each channel"
+    )
     interval_ms: Duration = ms_field(
-        TruncExp(mean_ms=400, min_ms=150, max_ms=1200), "onset-to-onset interval between pulses on a channel"
+        TruncExp(mean_ms=400, min_ms=150, max_ms=1200),
+        "onset-to-onset interval between pulses on a channel",
     )
     input_end_ms: float = ms_field(1800.0, "no pulse starts at or after this time")
     input_duration_ms: float = ms_field(50.0, "pulse duration")
-    pulse_amplitude: float = Field(1.0, gt=0, le=100, description="pulse height (set +a, reset -a)",
-                                   json_schema_extra={"unit": "a.u."})
+    pulse_amplitude: float = Field(
+        1.0,
+        gt=0,
+        le=100,
+        description="pulse height (set +a, reset -a)",
+        json_schema_extra={"unit": "a.u."},
+    )
     max_pulses: int = Field(100, ge=1, le=1000, description="most pulses per channel and trial")
     first_pulse_null_prob: float = Field(
-        0.0, ge=0, lt=1, description="probability that a channel's first pulse has amplitude 0 (is absent)"
+        0.0,
+        ge=0,
+        lt=1,
+        description="probability that a channel's first pulse has amplitude 0 (is absent)",
     )
-    response_delay_ms: float = ms_field(0.0, "delay from pulse onset to the change of the target", allow_zero=True)
-    blind_ms: float = ms_field(50.0, "after each target change, steps not scored (weight 0)", allow_zero=True)
+    response_delay_ms: float = ms_field(
+        0.0, "delay from pulse onset to the change of the target", allow_zero=True
+    )
+    blind_ms: float = ms_field(
+        50.0, "after each target change, steps not scored (weight 0)", allow_zero=True
+    )
 
     @model_validator(mode="after")
     def _fits_in_trial(self) -> FlipFlopParams:
@@ -88,8 +104,12 @@ class FlipFlop(Task):
     versions = {
         "vanilla": Version("3 bits, 10 ms steps, 2 s trials, mild white input noise"),
         "realistic": Version(
-            "timing jitter in pulse width-independent onsets, correlated (OU, 20 ms) noise of std 0.1",
-            {"noise_scale": 0.1, "noise_decay_ms": 20.0, "interval_ms": TruncExp(mean_ms=300, min_ms=100, max_ms=1000)},
+            "more frequent, more variable pulse intervals and correlated (OU, 20 ms) input noise of std 0.1",
+            {
+                "noise_scale": 0.1,
+                "noise_decay_ms": 20.0,
+                "interval_ms": TruncExp(mean_ms=300, min_ms=100, max_ms=1000),
+            },
         ),
         "long": Version(
             "sparse pulses in 6 s trials: memories held for seconds",
@@ -150,14 +170,19 @@ class FlipFlop(Task):
         signs[:, :, 0][null_first] = 0
         onsets = p.steps(onsets_ms)
         keep = onsets_ms < p.input_end_ms
-        return {"onset_steps": np.where(keep, onsets, -1), "sign": np.where(keep, signs, 0).astype(np.int8)}
+        return {
+            "onset_steps": np.where(keep, onsets, -1),
+            "sign": np.where(keep, signs, 0).astype(np.int8),
+        }
 
     def build(self, conditions: dict[str, np.ndarray]) -> TrialBatch:
         p = self.params
         onsets, signs = conditions["onset_steps"], conditions["sign"].astype(np.float32)
         batch_size = onsets.shape[0]
         n_steps = int(p.steps(p.trial_ms))
-        width, delay, blind = (int(p.steps(x)) for x in (p.input_duration_ms, p.response_delay_ms, p.blind_ms))
+        width, delay, blind = (
+            int(p.steps(x)) for x in (p.input_duration_ms, p.response_delay_ms, p.blind_ms)
+        )
         present = onsets >= 0  # (B, N, K)
         t = np.arange(n_steps)[:, None, None, None]  # (T, 1, 1, 1)
         in_pulse = present & (t >= onsets) & (t < onsets + width)  # (T, B, N, K)
@@ -166,7 +191,9 @@ class FlipFlop(Task):
         response = np.where(present & (signs != 0), onsets + delay, np.iinfo(np.int64).max // 2)
         passed = t >= response  # (T, B, N, K)
         latest = np.where(passed, np.arange(onsets.shape[2]), -1).max(axis=3)  # (T, B, N)
-        chosen = np.take_along_axis(np.broadcast_to(signs, passed.shape[:1] + signs.shape), latest[..., None].clip(0), 3)
+        chosen = np.take_along_axis(
+            np.broadcast_to(signs, passed.shape[:1] + signs.shape), latest[..., None].clip(0), 3
+        )
         targets = np.where(latest >= 0, chosen[..., 0], 0.0)
         blinded = (passed & (t < response + blind)).any(axis=3)
         weights = (~blinded).astype(np.float32)
@@ -183,7 +210,9 @@ class FlipFlop(Task):
         second = first + int(p.steps(p.interval_ms.expected_ms))
         if len(states) <= 16:
             pairs = [(a, b) for a in states for b in states]
-            signs = np.array([np.stack([a, b], axis=1) for a, b in pairs], dtype=np.int8)  # (B, N, 2)
+            signs = np.array(
+                [np.stack([a, b], axis=1) for a, b in pairs], dtype=np.int8
+            )  # (B, N, 2)
             onsets = np.tile(np.array([first, second]), (len(pairs), n, 1))
         else:
             states = states[:1024]

@@ -1,0 +1,111 @@
+"""Batch-generation speed of every task, and of neurogym's Dataset on the same work.
+
+Run by hand (not in CI)::
+
+    .venv/bin/python benchmarks/bench_tasks.py [--neurogym-python .venv-neurogym/bin/python]
+                                               [--out docs/benchmarks/tasks.md]
+
+For each task and each sampling period in ``--dt`` the script times ``generate(256, seed)``
+(repeats, best and median) and reports trials/s and generated trial-steps/s.  Where neurogym
+has an equivalent task, a separate interpreter with neurogym installed (it pins an older
+NumPy, so it lives in its own virtualenv: ``bash benchmarks/setup_neurogym.sh``) times
+``neurogym.Dataset`` producing the same number of trials of the same duration, in the same
+run, and the table shows the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rnnzoo import tasks
+
+# rnnzoo task -> (neurogym env id, env kwargs builder from our trial timing)
+NEUROGYM_EQUIVALENTS = {
+    "delayed_match_to_sample": "DelayMatchSample-v0",
+    "evidence_accumulation": "PerceptualDecisionMaking-v0",
+}
+
+
+def time_ours(task: tasks.Task, batch_size: int, repeats: int) -> dict:
+    task.generate(batch_size, 0)  # warm-up
+    times = []
+    for k in range(repeats):
+        start = time.perf_counter()
+        batch = task.generate(batch_size, k + 1)
+        times.append(time.perf_counter() - start)
+    steps = int(batch.lengths.sum())
+    return {
+        "best_s": min(times),
+        "median_s": statistics.median(times),
+        "steps": steps,
+        "n_steps": batch.n_steps,
+        "mean_trial_ms": float(batch.lengths.mean() * batch.dt_ms),
+    }
+
+
+def time_neurogym(
+    python: str, env_id: str, dt_ms: float, trial_steps: int, batch_size: int, repeats: int
+) -> dict:
+    code = Path(__file__).with_name("_neurogym_worker.py")
+    args = [python, str(code), env_id, str(dt_ms), str(trial_steps), str(batch_size), str(repeats)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--dt", type=float, nargs="+", default=[1.0, 10.0, 20.0])
+    parser.add_argument(
+        "--neurogym-python", default=None, help="interpreter with neurogym installed"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
+    args = parser.parse_args()
+
+    rows = [
+        "| task | dt (ms) | T (steps) | mean trial (ms) | rnnzoo ms/batch | rnnzoo trials/s | "
+        "neurogym ms/batch | speed-up |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in tasks.task_names():
+        for dt in args.dt:
+            try:
+                task = tasks.make(name, dt_ms=dt)
+            except Exception as exc:  # a dt this task cannot use (a duration < 1 step)
+                print(f"skip {name} at dt={dt}: {exc}", file=sys.stderr)
+                continue
+            ours = time_ours(task, args.batch_size, args.repeats)
+            ng_cell, ratio_cell = "", ""
+            if args.neurogym_python and name in NEUROGYM_EQUIVALENTS:
+                trial_steps = round(ours["mean_trial_ms"] / dt)
+                ng = time_neurogym(
+                    args.neurogym_python,
+                    NEUROGYM_EQUIVALENTS[name],
+                    dt,
+                    trial_steps,
+                    args.batch_size,
+                    max(3, args.repeats // 2),
+                )
+                ng_cell = f"{1e3 * ng['best_s']:.1f} ({NEUROGYM_EQUIVALENTS[name]})"
+                ratio_cell = f"{ng['best_s'] / ours['best_s']:.0f}x"
+            rows.append(
+                f"| {name} | {dt:g} | {ours['n_steps']} | {ours['mean_trial_ms']:.0f} | "
+                f"{1e3 * ours['best_s']:.2f} | {args.batch_size / ours['best_s']:,.0f} | {ng_cell} | {ratio_cell} |"
+            )
+            print(rows[-1], flush=True)
+    table = "\n".join(rows)
+    print("\n" + table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()

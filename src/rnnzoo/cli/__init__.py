@@ -1,0 +1,1 @@
+"""The `rnnzoo` command line (typer); thin: it builds library objects and calls the library."""

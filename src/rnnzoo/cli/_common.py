@@ -1,0 +1,96 @@
+"""Helpers shared by the CLI commands: --set parsing, one-line errors, atomic figure writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from rnnzoo.errors import InvalidParameterError, RnnzooError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_WORDS = {"true": True, "false": False, "none": None, "null": None}
+
+
+def parse_value(text: str) -> Any:
+    """A --set value: JSON (numbers, lists, objects, true/false/null), True/False/None, else text."""
+    lowered = text.strip().lower()
+    if lowered in _WORDS:
+        return _WORDS[lowered]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """Turn ["a=1", "b=uniform(1, 2)"] into {"a": 1, "b": "uniform(1, 2)"}."""
+    values: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidParameterError(f"--set expects PARAM=VALUE; got {item!r}")
+        values[key.strip()] = parse_value(raw)
+    return values
+
+
+def fail(message: str) -> None:
+    """Print a one-line error to stderr and exit with status 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn rnnzoo's own errors into a one-line message and exit status 2 (no traceback)."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except RnnzooError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(code=130) from None
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def check_output_path(path: Path, suffixes: tuple[str, ...], option: str = "--out") -> Path:
+    """Validate an output file path before any work is done."""
+    if path.suffix.lower() not in suffixes:
+        raise InvalidParameterError(
+            f"'{option}' must end with {' or '.join(suffixes)}; got '{path}'"
+        )
+    if not path.parent.is_dir():
+        raise InvalidParameterError(f"'{option}': folder '{path.parent}' does not exist")
+    if path.is_dir():
+        raise InvalidParameterError(f"'{option}': '{path}' is a folder")
+    return path
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """Save a matplotlib figure atomically (temporary file, then rename)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def print_json(data: Any) -> None:
+    """Write JSON to stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")

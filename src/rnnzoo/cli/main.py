@@ -1,0 +1,37 @@
+"""Entry point of the `rnnzoo` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rnnzoo import __version__
+from rnnzoo.cli import tasks
+
+app = typer.Typer(
+    help="rnnzoo: standardized cognitive tasks and recurrent networks for neuroscience.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tasks.app, name="tasks")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rnnzoo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """rnnzoo command line."""
+
+
+if __name__ == "__main__":
+    app()
