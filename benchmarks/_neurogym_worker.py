@@ -10,16 +10,11 @@ warnings.filterwarnings("ignore")
 
 import neurogym as ngym  # noqa: E402
 
-env_id, dt, trial_steps, batch_size, repeats = (
-    sys.argv[1],
-    float(sys.argv[2]),
-    int(sys.argv[3]),
-    int(sys.argv[4]),
-    int(sys.argv[5]),
-)
+env_id, env_kwargs = sys.argv[1], json.loads(sys.argv[2])
+trial_steps, batch_size, repeats = (int(x) for x in sys.argv[3:6])
 # one trial's worth of steps per row, regenerated on every call (no cache reuse)
 dataset = ngym.Dataset(
-    env_id, env_kwargs={"dt": dt}, batch_size=batch_size, seq_len=trial_steps, cache_len=trial_steps
+    env_id, env_kwargs=env_kwargs, batch_size=batch_size, seq_len=trial_steps, cache_len=trial_steps
 )
 dataset()
 times = []

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from rnnzoo import tasks
 
-# rnnzoo task -> (neurogym env id, env kwargs builder from our trial timing)
+# rnnzoo task -> (neurogym env id, env kwargs that give the same number of input channels)
 NEUROGYM_EQUIVALENTS = {
-    "delayed_match_to_sample": "DelayMatchSample-v0",
-    "evidence_accumulation": "PerceptualDecisionMaking-v0",
+    "delayed_match_to_sample": ("DelayMatchSample-v0", {"dim_ring": 16}),
+    "evidence_accumulation": ("PerceptualDecisionMaking-v0", {"dim_ring": 2}),
 }
 
 
@@ -50,10 +50,17 @@ def time_ours(task: tasks.Task, batch_size: int, repeats: int) -> dict:
 
 
 def time_neurogym(
-    python: str, env_id: str, dt_ms: float, trial_steps: int, batch_size: int, repeats: int
+    python: str,
+    env: tuple[str, dict],
+    dt_ms: float,
+    trial_steps: int,
+    batch_size: int,
+    repeats: int,
 ) -> dict:
     code = Path(__file__).with_name("_neurogym_worker.py")
-    args = [python, str(code), env_id, str(dt_ms), str(trial_steps), str(batch_size), str(repeats)]
+    env_id, kwargs = env
+    env_kwargs = json.dumps({**kwargs, "dt": dt_ms})
+    args = [python, str(code), env_id, env_kwargs, str(trial_steps), str(batch_size), str(repeats)]
     out = subprocess.run(args, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -71,8 +78,8 @@ def main() -> None:
 
     rows = [
         "| task | dt (ms) | T (steps) | mean trial (ms) | rnnzoo ms/batch | rnnzoo trials/s | "
-        "neurogym ms/batch | speed-up |",
-        "|---|---|---|---|---|---|---|---|",
+        "rnnzoo ms/batch, no noise | neurogym ms/batch | speed-up | speed-up, no noise |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in tasks.task_names():
         for dt in args.dt:
@@ -82,7 +89,10 @@ def main() -> None:
                 print(f"skip {name} at dt={dt}: {exc}", file=sys.stderr)
                 continue
             ours = time_ours(task, args.batch_size, args.repeats)
-            ng_cell, ratio_cell = "", ""
+            quiet = time_ours(
+                tasks.make(name, dt_ms=dt, add_noise=False), args.batch_size, args.repeats
+            )
+            ng_cell, ratio_cell, quiet_ratio_cell = "", "", ""
             if args.neurogym_python and name in NEUROGYM_EQUIVALENTS:
                 trial_steps = round(ours["mean_trial_ms"] / dt)
                 ng = time_neurogym(
@@ -93,11 +103,13 @@ def main() -> None:
                     args.batch_size,
                     max(3, args.repeats // 2),
                 )
-                ng_cell = f"{1e3 * ng['best_s']:.1f} ({NEUROGYM_EQUIVALENTS[name]})"
-                ratio_cell = f"{ng['best_s'] / ours['best_s']:.0f}x"
+                ng_cell = f"{1e3 * ng['best_s']:.1f} ({NEUROGYM_EQUIVALENTS[name][0]})"
+                ratio_cell = f"{ng['best_s'] / ours['best_s']:.1f}x"
+                quiet_ratio_cell = f"{ng['best_s'] / quiet['best_s']:.1f}x"
             rows.append(
                 f"| {name} | {dt:g} | {ours['n_steps']} | {ours['mean_trial_ms']:.0f} | "
-                f"{1e3 * ours['best_s']:.2f} | {args.batch_size / ours['best_s']:,.0f} | {ng_cell} | {ratio_cell} |"
+                f"{1e3 * ours['best_s']:.2f} | {args.batch_size / ours['best_s']:,.0f} | "
+                f"{1e3 * quiet['best_s']:.2f} | {ng_cell} | {ratio_cell} | {quiet_ratio_cell} |"
             )
             print(rows[-1], flush=True)
     table = "\n".join(rows)

@@ -57,11 +57,16 @@ def ring_code(
     return peak * np.exp(-0.5 * (d / width_rad) ** 2)
 
 
-def fill_epoch(array: np.ndarray, mask: np.ndarray, values: np.ndarray) -> None:
-    """Write per-trial channel values (B, C) into ``array`` (T, B, C) where ``mask`` (T, B) holds."""
-    array += (
-        mask[:, :, None].astype(array.dtype) * np.asarray(values, dtype=array.dtype)[None, :, :]
-    )
+def fill_epoch(array: np.ndarray, start: np.ndarray, stop: np.ndarray, values: np.ndarray) -> None:
+    """Add per-trial channel values (B, C) to ``array`` (T, B, C) on steps [start[b], stop[b]).
+
+    Touches only the epoch's steps (fancy indexing), not the whole (T, B, C) array.
+    """
+    start, stop = np.asarray(start, dtype=np.int64), np.asarray(stop, dtype=np.int64)
+    counts = np.maximum(stop - start, 0)
+    trial = np.repeat(np.arange(len(counts)), counts)
+    offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    array[start[trial] + offset, trial] += np.asarray(values, dtype=array.dtype)[trial]
 
 
 def stream_index(

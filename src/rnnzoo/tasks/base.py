@@ -293,11 +293,20 @@ class Task:
         conditions: dict[str, np.ndarray],
     ) -> TrialBatch:
         """Assemble a batch; zeroes everything on padding steps."""
-        valid = (np.arange(inputs.shape[0])[:, None] < lengths[None, :])[:, :, None]
+        padding = (np.arange(inputs.shape[0])[:, None] >= lengths[None, :])[:, :, None]
+        arrays = []
+        for array in (inputs, targets, weights):
+            array = np.ascontiguousarray(array, dtype=np.float32)
+            if padding.any():
+                if not array.flags.writeable:
+                    array = array.copy()
+                np.copyto(array, 0.0, where=padding)
+            arrays.append(array)
+        inputs, targets, weights = arrays
         return TrialBatch(
-            inputs=(inputs * valid).astype(np.float32),
-            targets=(targets * valid).astype(np.float32),
-            weights=(weights * valid).astype(np.float32),
+            inputs=inputs,
+            targets=targets,
+            weights=weights,
             lengths=np.asarray(lengths, dtype=np.int64),
             epochs={k: np.asarray(v, dtype=np.int64) for k, v in epochs.items()},
             conditions={k: np.asarray(v) for k, v in conditions.items()},
@@ -312,7 +321,9 @@ class Task:
         if not p.add_noise or p.noise_scale == 0:
             return batch
         noise = input_noise(rng, batch.inputs.shape, p.noise_scale, p.noise_decay_ms, p.dt_ms)
-        return replace(batch, inputs=batch.inputs + noise * batch.valid[:, :, None])
+        np.copyto(noise, 0.0, where=~batch.valid[:, :, None])
+        noise += batch.inputs
+        return replace(batch, inputs=noise)
 
     def _check_conditions(self, conditions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         expected = self.sample_conditions(np.random.default_rng(0), 1)

@@ -20,10 +20,12 @@ def input_noise(
     dt_ms: float,
 ) -> np.ndarray:
     """Noise of ``shape`` (T, B, I), float32."""
-    xi = rng.standard_normal(shape)
+    xi = rng.standard_normal(shape, dtype=np.float32)
     if decay_ms > 0 and shape[0] > 1:
-        a = np.exp(-dt_ms / decay_ms)
-        b = np.sqrt(1.0 - a * a)
+        a = np.float32(np.exp(-dt_ms / decay_ms))
+        b = np.float32(np.sqrt(1.0 - a * a))
         for t in range(1, shape[0]):
-            xi[t] = a * xi[t - 1] + b * xi[t]
-    return (scale * xi).astype(np.float32)
+            xi[t] *= b
+            xi[t] += a * xi[t - 1]
+    xi *= np.float32(scale)
+    return xi

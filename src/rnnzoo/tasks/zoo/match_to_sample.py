@@ -198,7 +198,7 @@ class _MatchToSample(Task):
             code = ring_code(
                 2 * np.pi * direction / p.n_stimuli, p.n_ring, width, p.stimulus_amplitude
             )
-            fill_epoch(inputs[:, :, 1:], window(n_steps, *epochs[epoch].T), code)
+            fill_epoch(inputs[:, :, 1:], *epochs[epoch].T, code)
 
         correct = np.eye(self.n_outputs, dtype=np.float32)[self.correct_choice(conditions)]
         targets = window(n_steps, *epochs["response"].T)[:, :, None] * correct[None, :, :]

@@ -160,7 +160,7 @@ class TMaze(Task):
             np.tile(JUNCTION_CODE, (batch_size, 1)),
         )
         for epoch, code in zip(("start", "corridor", "response"), codes, strict=True):
-            fill_epoch(inputs, window(n_steps, *epochs[epoch].T), code)
+            fill_epoch(inputs, *epochs[epoch].T, code)
 
         response_start = epochs["response"][:, 0]
         correct = np.eye(self.n_outputs, dtype=np.float32)[side]
