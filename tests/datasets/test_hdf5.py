@@ -1,6 +1,7 @@
 """HDF5 export: full config in attributes, bit-identical reload, atomic writes, clear errors."""
 
 import json
+import os
 
 import h5py
 import numpy as np
@@ -91,3 +92,12 @@ def test_bad_paths(tmp_path):
         f.attrs["config"] = json.dumps({})
     with pytest.raises(InvalidParameterError, match="not an rnnzoo trial-batch file"):
         load_batch(tmp_path / "other.h5")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = export_task(tasks.make("flipflop"), tmp_path / "p.h5", batch_size=2, seed=0)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

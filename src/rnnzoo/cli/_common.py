@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 
+from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError, RnnzooError
 
 P = ParamSpec("P")
@@ -81,14 +80,8 @@ def check_output_path(path: Path, suffixes: tuple[str, ...], option: str = "--ou
 
 def save_figure(fig: Any, path: Path) -> None:
     """Save a matplotlib figure atomically (temporary file, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def print_json(data: Any) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import h5py
 import numpy as np
 
 from rnnzoo import __version__
+from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.registry import from_config
@@ -48,37 +48,30 @@ def _check_target(path: str | os.PathLike[str]) -> Path:
 def save_batch(batch: TrialBatch, path: str | os.PathLike[str], **provenance: Any) -> Path:
     """Write ``batch`` to ``path`` atomically; ``provenance`` (seed, split, ...) goes to attributes."""
     path = _check_target(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            for name in ("inputs", "targets", "weights"):
-                f.create_dataset(
-                    name,
-                    data=getattr(batch, name),
-                    compression="gzip",
-                    compression_opts=4,
-                    chunks=True if getattr(batch, name).size else None,
-                )
-            f.create_dataset("lengths", data=batch.lengths)
-            for group, items in (("epochs", batch.epochs), ("conditions", batch.conditions)):
-                g = f.create_group(group)
-                for key, value in items.items():
-                    g.create_dataset(key, data=value)
-            f.attrs["format"] = FORMAT
-            f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["rnnzoo_version"] = __version__
-            f.attrs["config"] = json.dumps(batch.config, sort_keys=True)
-            f.attrs["dt_ms"] = batch.dt_ms
-            f.attrs["batch_size"] = batch.batch_size
-            f.attrs["input_names"] = json.dumps(list(batch.input_names))
-            f.attrs["output_names"] = json.dumps(list(batch.output_names))
-            for key, value in provenance.items():
-                f.attrs[key] = value
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for name in ("inputs", "targets", "weights"):
+            f.create_dataset(
+                name,
+                data=getattr(batch, name),
+                compression="gzip",
+                compression_opts=4,
+                chunks=True if getattr(batch, name).size else None,
+            )
+        f.create_dataset("lengths", data=batch.lengths)
+        for group, items in (("epochs", batch.epochs), ("conditions", batch.conditions)):
+            g = f.create_group(group)
+            for key, value in items.items():
+                g.create_dataset(key, data=value)
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["rnnzoo_version"] = __version__
+        f.attrs["config"] = json.dumps(batch.config, sort_keys=True)
+        f.attrs["dt_ms"] = batch.dt_ms
+        f.attrs["batch_size"] = batch.batch_size
+        f.attrs["input_names"] = json.dumps(list(batch.input_names))
+        f.attrs["output_names"] = json.dumps(list(batch.output_names))
+        for key, value in provenance.items():
+            f.attrs[key] = value
     return path
 
 
