@@ -22,7 +22,7 @@ import numpy as np
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.noise import input_noise
-from rnnzoo.tasks.params import TaskParams, validate_params
+from rnnzoo.tasks.params import TaskParams, constraint_text, validate_params
 from rnnzoo.tasks.seeding import check_batch_size, generators
 from rnnzoo.tasks.timing import DURATION_TYPES
 
@@ -242,12 +242,6 @@ class Task:
         parameters = []
         for pname, info in self.Params.model_fields.items():
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-            constraint = []
-            for meta in info.metadata:
-                for attr, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
-                    bound = getattr(meta, attr, None)
-                    if bound is not None:
-                        constraint.append(f"{symbol} {bound}")
             parameters.append(
                 {
                     "name": pname,
@@ -255,7 +249,7 @@ class Task:
                     "default": _describe_value(getattr(base, pname)),
                     "value": _describe_value(getattr(self.params, pname)),
                     "description": info.description or "",
-                    "allowed": " and ".join(constraint),
+                    "allowed": constraint_text(info),
                 }
             )
         return TaskCard(
@@ -341,7 +335,7 @@ class Task:
                 f"{self.name}: every condition needs the same leading batch dimension; got {sizes}"
             )
         for key, value in arrays.items():
-            if value.shape[1:] != expected[key].shape[1:] and value.ndim != expected[key].ndim:
+            if value.ndim != expected[key].ndim:  # trailing sizes may vary (e.g. click trains)
                 raise InvalidParameterError(
                     f"{self.name}: condition '{key}' must have {expected[key].ndim} dimensions; "
                     f"got shape {value.shape}"

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rnnzoo.errors import InvalidParameterError, did_you_mean
 from rnnzoo.tasks.timing import DURATION_TYPES, steps
 
-__all__ = ["TaskParams", "ms_field", "parse_validation_error", "validate_params"]
+__all__ = ["TaskParams", "constraint_text", "ms_field", "parse_validation_error", "validate_params"]
 
 
 def ms_field(
@@ -106,7 +106,7 @@ class TaskParams(BaseModel):
         return self.model_dump(mode="json")
 
 
-def _constraint_text(info: Any) -> str:
+def constraint_text(info: Any) -> str:
     """Human text for the numeric constraints declared on a field, e.g. '> 0 and <= 100'."""
     parts = []
     for meta in info.metadata:
@@ -136,7 +136,7 @@ def parse_validation_error(owner: str, model: type[BaseModel], error: Validation
         unit = ""
         if info is not None and isinstance(info.json_schema_extra, dict):
             unit = info.json_schema_extra.get("unit", "")
-        constraint = _constraint_text(info) if info is not None and len(loc) == 1 else ""
+        constraint = constraint_text(info) if info is not None and len(loc) == 1 else ""
         if constraint:
             detail = f"must be {constraint}" + (f" ({unit})" if unit else "")
         else:

@@ -112,7 +112,6 @@ def _load_zoo() -> None:
 
 
 __all__ = [
-    "InvalidParameterError",
     "describe_all",
     "from_config",
     "get_task_class",
