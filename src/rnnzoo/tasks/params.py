@@ -97,6 +97,16 @@ class TaskParams(BaseModel):
                     raise ValueError(f"'{name}' must be <= {limit:g} ms; got {value}")
         return self
 
+    def check_grace_leaves_scored_steps(self, window: str = "response_ms") -> None:
+        """Raise when ``response_grace_ms`` covers the whole ``window`` epoch (nothing scored)."""
+        length = getattr(self, window)
+        grace = self.response_grace_ms  # declared by the decision tasks that call this
+        if self.steps(grace) >= self.steps(length):
+            raise ValueError(
+                f"'response_grace_ms' must leave at least one scored step of {window}="
+                f"{length:g} at dt_ms={self.dt_ms:g}; got {grace:g}"
+            )
+
     def steps(self, duration_ms: float | np.ndarray) -> np.ndarray:
         """Steps for a duration in ms at this ``dt_ms`` (the one rounding rule)."""
         return steps(duration_ms, self.dt_ms)

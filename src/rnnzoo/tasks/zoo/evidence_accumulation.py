@@ -71,12 +71,7 @@ class EvidenceAccumulationParams(TaskParams):
             )
         if len(set(self.log_ratios)) != len(self.log_ratios):
             raise ValueError(f"'log_ratios' must not repeat a value; got {self.log_ratios}")
-        if self.steps(self.response_grace_ms) >= self.steps(self.response_ms):
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of the response epoch "
-                f"(response_ms={self.response_ms:g}, dt_ms={self.dt_ms:g}); "
-                f"got {self.response_grace_ms:g}"
-            )
+        self.check_grace_leaves_scored_steps()
         return self
 
 

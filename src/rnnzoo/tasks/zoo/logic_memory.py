@@ -85,12 +85,7 @@ class LogicMemoryParams(TaskParams):
 
     @model_validator(mode="after")
     def _consistent(self) -> LogicMemoryParams:
-        if self.steps(self.response_grace_ms) >= self.steps(self.response_ms):
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of the response epoch "
-                f"(response_ms={self.response_ms:g}, dt_ms={self.dt_ms:g}); "
-                f"got {self.response_grace_ms:g}"
-            )
+        self.check_grace_leaves_scored_steps()
         return self
 
 

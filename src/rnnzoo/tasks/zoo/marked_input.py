@@ -95,11 +95,7 @@ class MarkedInputParams(TaskParams):
             raise ValueError(
                 f"'value_high' must be > value_low={self.value_low:g}; got {self.value_high:g}"
             )
-        if self.steps(self.response_grace_ms) >= self.steps(self.response_ms):
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of response_ms="
-                f"{self.response_ms:g} at dt_ms={self.dt_ms:g}; got {self.response_grace_ms:g}"
-            )
+        self.check_grace_leaves_scored_steps()
         return self
 
 

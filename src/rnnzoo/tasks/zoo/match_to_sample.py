@@ -87,11 +87,7 @@ class MatchToSampleParams(TaskParams):
 
     @model_validator(mode="after")
     def _response_is_scored(self) -> MatchToSampleParams:
-        if self.steps(self.response_grace_ms) >= self.steps(self.response_ms):
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of response_ms="
-                f"{self.response_ms:g} at dt_ms={self.dt_ms:g}; got {self.response_grace_ms:g}"
-            )
+        self.check_grace_leaves_scored_steps()
         return self
 
 

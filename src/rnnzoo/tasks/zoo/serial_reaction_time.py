@@ -47,11 +47,7 @@ class SerialReactionTimeParams(TaskParams):
 
     @model_validator(mode="after")
     def _consistent(self) -> SerialReactionTimeParams:
-        if self.steps(self.response_grace_ms) >= self.steps(self.hold_ms):
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of each hold window "
-                f"(hold_ms={self.hold_ms:g}, dt_ms={self.dt_ms:g}); got {self.response_grace_ms:g}"
-            )
+        self.check_grace_leaves_scored_steps("hold_ms")
         return self
 
 

@@ -56,11 +56,7 @@ class TMazeParams(TaskParams):
                 f"'corridor_length_jitter' must be < corridor_length={self.corridor_length} (at "
                 f"least one corridor position); got {self.corridor_length_jitter}"
             )
-        if self.steps(self.response_grace_ms) >= self.steps(self.response_ms):
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of response_ms="
-                f"{self.response_ms:g} at dt_ms={self.dt_ms:g}; got {self.response_grace_ms:g}"
-            )
+        self.check_grace_leaves_scored_steps()
         return self
 
 
