@@ -28,7 +28,7 @@ def _four_sigma(p: float, n: int) -> float:
 
 
 def test_channels_and_aliases() -> None:
-    task = tasks.make("dms")
+    task = tasks.make("delayed_match_to_sample")
     assert type(task) is type(tasks.make("delayed_match_to_sample"))
     assert task.input_names == ("fixation", *(f"ring_{i}" for i in range(16)))
     assert task.output_names == ("match", "non_match")
@@ -38,7 +38,7 @@ def test_channels_and_aliases() -> None:
 def test_epoch_durations_follow_the_rounding_rule() -> None:
     # dt 20 ms: 310 -> 15.5 -> 16, 510 -> 25.5 -> 26, 990 -> 49.5 -> 50, 250 -> 12.5 -> 13
     task = tasks.make(
-        "dms",
+        "delayed_match_to_sample",
         dt_ms=20.0,
         input_start_ms=310.0,
         input_duration_ms=510.0,
@@ -63,7 +63,7 @@ def test_epoch_durations_follow_the_rounding_rule() -> None:
     np.testing.assert_array_equal(batch.weights[r0 + 2 :], 1)
 
 
-@pytest.mark.parametrize("name", ["dms", "dmrs"])
+@pytest.mark.parametrize("name", ["delayed_match_to_sample", "dmrs"])
 def test_inputs_are_the_exact_ring_codes(name: str) -> None:
     task = tasks.make(name, n_stimuli=8, n_ring=12, ring_width_deg=30.0, stimulus_amplitude=0.7)
     batch = task.generate_test()
@@ -86,7 +86,7 @@ def test_inputs_are_the_exact_ring_codes(name: str) -> None:
 def test_match_proportion_and_non_match_draws() -> None:
     n = 40_000
     for p_match in (0.5, 0.2):
-        task = tasks.make("dms", p_match=p_match)
+        task = tasks.make("delayed_match_to_sample", p_match=p_match)
         cond = task.sample_conditions(np.random.default_rng(11), n)
         match = cond["test"] == cond["sample"]
         assert abs(match.mean() - p_match) < _four_sigma(p_match, n)
@@ -103,14 +103,14 @@ def test_match_proportion_and_non_match_draws() -> None:
 
 def test_p_match_extremes() -> None:
     rng = np.random.default_rng(0)
-    always = tasks.make("dms", p_match=1.0).sample_conditions(rng, 500)
-    never = tasks.make("dms", p_match=0.0).sample_conditions(rng, 500)
+    always = tasks.make("delayed_match_to_sample", p_match=1.0).sample_conditions(rng, 500)
+    never = tasks.make("delayed_match_to_sample", p_match=0.0).sample_conditions(rng, 500)
     np.testing.assert_array_equal(always["test"], always["sample"])
     assert np.all(never["test"] != never["sample"])
 
 
 def test_targets_and_labels() -> None:
-    task = tasks.make("dms")
+    task = tasks.make("delayed_match_to_sample")
     batch = task.generate_test()
     match = batch.conditions["test"] == batch.conditions["sample"]
     response = batch.epoch_mask("response")
@@ -122,7 +122,7 @@ def test_targets_and_labels() -> None:
 
 
 def test_realistic_timing_and_test_grid() -> None:
-    task = tasks.make("dms", "realistic")
+    task = tasks.make("delayed_match_to_sample", "realistic")
     cond = task.sample_conditions(np.random.default_rng(5), 5000)
     assert cond["fixation_steps"].min() >= 20 and cond["fixation_steps"].max() <= 50
     assert cond["delay_steps"].min() >= 80 and cond["delay_steps"].max() <= 120
@@ -133,11 +133,11 @@ def test_realistic_timing_and_test_grid() -> None:
     pairs = set(zip(grid["sample"].tolist(), grid["test"].tolist(), strict=True))
     assert pairs == {(s, t) for s in range(8) for t in range(8)}
     assert len(grid["sample"]) == 64
-    long = tasks.make("dms", "long").sample_conditions(np.random.default_rng(5), 2000)
+    long = tasks.make("delayed_match_to_sample", "long").sample_conditions(np.random.default_rng(5), 2000)
     assert long["delay_steps"].min() >= 300 and long["delay_steps"].max() <= 500
 
 
-@pytest.mark.parametrize("name", ["dms", "dmrs"])
+@pytest.mark.parametrize("name", ["delayed_match_to_sample", "dmrs"])
 def test_metric_rejects_wrong_choices(name: str) -> None:
     task = tasks.make(name)
     batch = task.generate_test()
@@ -152,9 +152,9 @@ def test_metric_rejects_wrong_choices(name: str) -> None:
 
 def test_invalid_grace_names_the_parameter() -> None:
     with pytest.raises(InvalidParameterError, match="'response_grace_ms'"):
-        tasks.make("dms", response_ms=200.0, response_grace_ms=200.0)
+        tasks.make("delayed_match_to_sample", response_ms=200.0, response_grace_ms=200.0)
     with pytest.raises(InvalidParameterError, match="'p_match'"):
-        tasks.make("dms", p_match=1.5)
+        tasks.make("delayed_match_to_sample", p_match=1.5)
 
 
 # ---- delayed match-to-rotated-sample ----------------------------------------------------------

@@ -241,7 +241,7 @@ _COMMON_DEFINITION = (
 @register
 class DelayedMatchToSample(_MatchToSample):
     name = "delayed_match_to_sample"
-    aliases = ("dms",)
+    aliases = ("match_to_sample",)
     title = "Delayed match-to-sample"
     summary = (
         "Visual working memory: a sample direction is held through a delay and compared with a "
