@@ -133,7 +133,9 @@ def test_realistic_timing_and_test_grid() -> None:
     pairs = set(zip(grid["sample"].tolist(), grid["test"].tolist(), strict=True))
     assert pairs == {(s, t) for s in range(8) for t in range(8)}
     assert len(grid["sample"]) == 64
-    long = tasks.make("delayed_match_to_sample", "long").sample_conditions(np.random.default_rng(5), 2000)
+    long = tasks.make("delayed_match_to_sample", "long").sample_conditions(
+        np.random.default_rng(5), 2000
+    )
     assert long["delay_steps"].min() >= 300 and long["delay_steps"].max() <= 500
 
 
