@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from rnnzoo import __version__
-from rnnzoo.cli import tasks
+from rnnzoo.cli import models, tasks
 
 app = typer.Typer(
     help="rnnzoo: standardized cognitive tasks and recurrent networks for neuroscience.",
@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tasks.app, name="tasks")
+app.add_typer(models.app, name="models")
 
 
 def _show_version(value: bool) -> None:

@@ -1,0 +1,286 @@
+"""Discrete-time baselines: vanilla RNN, GRU and LSTM, with PyTorch's equations and gate order.
+
+Symbols: T steps, M members, B trials, I inputs, N hidden units, O outputs, G gates per unit
+(1 vanilla, 3 GRU, 4 LSTM).  Parameters carry the leading model axis M:
+
+- ``w_in`` (M, G*N, I) and ``bias`` (M, G*N): input side (PyTorch's ``weight_ih``, ``bias_ih``);
+- ``w_rec`` (M, G*N, N) and, GRU and LSTM only, ``bias_hidden`` (M, G*N): hidden side
+  (``weight_hh``, ``bias_hh``), so weights copy one to one into ``torch.nn.GRU`` / ``LSTM``;
+- ``w_out`` (M, O, N), ``b_out`` (M, O): readout y = w_out h + b_out, then the readout activation.
+
+Member i is initialised from `member_generator(seed, i)` alone, so an ensemble of M is exactly M
+independent networks.  The loop runs under autograd: the input projection is one matmul over all
+T steps before it, each step is one batched matmul over M plus a few elementwise ops, and the
+readout is one batched matmul after it.  The per-step inputs come from ``unbind`` (one autograd
+node for all steps; indexing ``x[t]`` in the loop would make backward O(T^2)).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from rnnzoo.errors import InvalidParameterError
+from rnnzoo.models.base import ModelConfig, Network, member_generator
+from rnnzoo.models.options import GRUOptions, LSTMOptions, NetworkOptions, VanillaOptions
+from rnnzoo.models.registry import register
+
+_TRAIN_FLAG = {
+    "w_in": "train_input",
+    "w_rec": "train_recurrent",
+    "bias": "train_bias",
+    "bias_hidden": "train_bias",
+    "w_out": "train_output",
+    "b_out": "train_output",
+}
+
+
+def _uniform(generator: torch.Generator, shape: tuple[int, ...], bound: float) -> Tensor:
+    """U(-bound, bound) samples of ``shape`` (float32)."""
+    return (torch.rand(shape, generator=generator) * 2 - 1) * bound
+
+
+class _DiscreteNetwork(Network):
+    """Shared machinery: parameters per member, input projection, readout, `step`."""
+
+    gates: ClassVar[int]
+
+    def __init__(self, config: ModelConfig, options: NetworkOptions) -> None:
+        super().__init__(config, options)
+        members = [self._draw(member_generator(config.seed, i)) for i in range(self.n_models)]
+        for name in members[0]:
+            weight = nn.Parameter(torch.stack([member[name] for member in members]))
+            weight.requires_grad_(getattr(options, _TRAIN_FLAG[name]))
+            self.register_parameter(name, weight)
+
+    def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
+        """One member's initial parameters (no model axis), drawn in a fixed order."""
+        raise NotImplementedError
+
+    def _readout_init(self, generator: torch.Generator) -> dict[str, Tensor]:
+        """w_out (O, N) and b_out (O,) ~ U(-1/sqrt(N), 1/sqrt(N)), as torch.nn.Linear."""
+        n_out, size = self.config.n_outputs, self.options.n_hidden
+        bound = 1 / math.sqrt(size)
+        return {
+            "w_out": _uniform(generator, (n_out, size), bound),
+            "b_out": _uniform(generator, (n_out,), bound),
+        }
+
+    def _input_bias(self) -> Tensor:
+        """(M, G*N) bias added with the input projection (hidden-side terms that can join it)."""
+        return self.bias
+
+    def _project(self, inputs: Tensor) -> Tensor:
+        """w_in u + bias for every step: inputs (T, 1 or M, B, I) -> (T, M, B, G*N)."""
+        steps, members, batch, n_in = inputs.shape
+        bias = self._input_bias()
+        if members == 1:  # the same trials for every member: one (T*B, I) x (I, M*G*N) matmul
+            width = self.w_in.shape[1]
+            flat = torch.addmm(
+                bias.reshape(-1), inputs.reshape(-1, n_in), self.w_in.reshape(-1, n_in).T
+            )
+            return flat.view(steps, batch, self.n_models, width).transpose(1, 2)
+        per_member = inputs.transpose(0, 1).reshape(members, steps * batch, n_in)
+        flat = torch.baddbmm(bias.unsqueeze(1), per_member, self.w_in.transpose(1, 2))
+        return flat.view(members, steps, batch, -1).transpose(0, 1)
+
+    def _run(
+        self, drive: Tensor, initial: Tensor, keep_states: bool
+    ) -> tuple[Tensor, Tensor | None]:
+        """Iterate the dynamics: drive (T, M, B, G*N), initial (M, B, S) -> hidden (M, T, B, N)
+        and, if ``keep_states``, the full states (M, T, B, S)."""
+        raise NotImplementedError
+
+    def _forward(
+        self,
+        inputs: Tensor,
+        initial: Tensor | None,
+        generator: torch.Generator | None,
+        return_states: bool,
+    ) -> tuple[Tensor, Tensor | None]:
+        """inputs (T, 1 or M, B, I) -> outputs (T, M, B, O), states (T, M, B, S) or None.
+
+        ``generator`` is unused: these baselines have no noise."""
+        if initial is None:
+            initial = inputs.new_zeros(self.n_models, inputs.shape[2], self.state_size)
+        hidden, states = self._run(self._project(inputs), initial, return_states)
+        members, steps, batch, size = hidden.shape
+        linear = torch.baddbmm(
+            self.b_out.unsqueeze(1),
+            hidden.view(members, steps * batch, size),
+            self.w_out.transpose(1, 2),
+        )
+        outputs = self.readout_activation(linear.view(members, steps, batch, -1).transpose(0, 1))
+        return outputs, None if states is None else states.transpose(0, 1)
+
+    def step(self, state: Tensor, inputs: Tensor) -> Tensor:
+        """One step of the dynamics: state (M, B, S), inputs (M, B, I) -> next state (M, B, S)."""
+        m, s, n_in = self.n_models, self.state_size, self.config.n_inputs
+        if state.dim() != 3 or state.shape[0] != m or state.shape[2] != s:
+            raise InvalidParameterError(
+                f"state must have shape ({m}, B, {s}); got {tuple(state.shape)}"
+            )
+        if inputs.shape != (m, state.shape[1], n_in):
+            raise InvalidParameterError(
+                f"inputs must have shape ({m}, {state.shape[1]}, {n_in}); got {tuple(inputs.shape)}"
+            )
+        _, states = self._run(self._project(inputs.unsqueeze(0)), state, True)
+        return states[:, 0]
+
+
+@register
+class VanillaRNN(_DiscreteNetwork):
+    r"""Discrete-time vanilla RNN (an Elman network; ``torch.nn.RNN`` with one bias).
+
+    .. math::
+        h_t = f(W h_{t-1} + W_{in} u_t + b), \qquad y_t = W_{out} h_t + b_{out}
+
+    .. note::
+        Initialisation: W ~ N(0, g^2/N) (g = 1 is the edge of chaos for tanh), W_in ~
+        U(-1/sqrt(I), 1/sqrt(I)), b = 0, W_out and b_out ~ U(-1/sqrt(N), 1/sqrt(N)).
+    """
+
+    kind = "vanilla"
+    title = "Discrete-time vanilla RNN"
+    menu_rank = 10
+    Options = VanillaOptions
+    gates = 1
+
+    def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
+        size, n_in, g = self.options.n_hidden, self.config.n_inputs, self.options.g
+        return {
+            "w_in": _uniform(generator, (size, n_in), 1 / math.sqrt(n_in)),
+            "w_rec": torch.randn((size, size), generator=generator) * (g / math.sqrt(size)),
+            "bias": torch.zeros(size),
+            **self._readout_init(generator),
+        }
+
+    def _run(
+        self, drive: Tensor, initial: Tensor, keep_states: bool
+    ) -> tuple[Tensor, Tensor | None]:
+        activation = torch.tanh if self.options.activation == "tanh" else torch.relu
+        w_rec_t = self.w_rec.transpose(1, 2)
+        h, hidden = initial, []
+        for drive_t in drive.unbind(0):
+            h = activation(torch.baddbmm(drive_t, h, w_rec_t))
+            hidden.append(h)
+        stacked = torch.stack(hidden, 1)
+        return stacked, stacked if keep_states else None
+
+
+def _gated_init(generator: torch.Generator, gates: int, size: int, n_in: int) -> dict[str, Tensor]:
+    """PyTorch's default for GRU/LSTM: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N))."""
+    bound = 1 / math.sqrt(size)
+    return {
+        "w_in": _uniform(generator, (gates * size, n_in), bound),
+        "w_rec": _uniform(generator, (gates * size, size), bound),
+        "bias": _uniform(generator, (gates * size,), bound),
+        "bias_hidden": _uniform(generator, (gates * size,), bound),
+    }
+
+
+@register
+class GRU(_DiscreteNetwork):
+    r"""Gated recurrent unit (Cho et al. 2014), the equations of ``torch.nn.GRU``.
+
+    Gates in the order r, z, n along the G*N axis of ``w_in``, ``w_rec`` and both biases:
+
+    .. math::
+        r_t = \sigma(W_{ir} u_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
+        z_t = \sigma(W_{iz} u_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\
+        n_t = \tanh(W_{in} u_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
+        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+
+    .. note::
+        Initialisation as PyTorch: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N)); the
+        readout as ``torch.nn.Linear``.
+    """
+
+    kind = "gru"
+    title = "Gated recurrent unit (GRU)"
+    menu_rank = 11
+    Options = GRUOptions
+    gates = 3
+
+    def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
+        gated = _gated_init(generator, self.gates, self.options.n_hidden, self.config.n_inputs)
+        return {**gated, **self._readout_init(generator)}
+
+    def _input_bias(self) -> Tensor:
+        """b_i + b_h for r and z (they only ever appear summed), b_in for n."""
+        size = self.options.n_hidden
+        hidden_rz = nn.functional.pad(self.bias_hidden[:, : 2 * size], (0, size))
+        return self.bias + hidden_rz
+
+    def _run(
+        self, drive: Tensor, initial: Tensor, keep_states: bool
+    ) -> tuple[Tensor, Tensor | None]:
+        size = self.options.n_hidden
+        w_rz_t = self.w_rec[:, : 2 * size].transpose(1, 2)
+        w_n_t = self.w_rec[:, 2 * size :].transpose(1, 2)
+        bias_n = self.bias_hidden[:, 2 * size :].unsqueeze(1)
+        drive_rz, drive_n = drive.split([2 * size, size], dim=-1)
+        h, hidden = initial, []
+        for drive_rz_t, drive_n_t in zip(drive_rz.unbind(0), drive_n.unbind(0), strict=True):
+            r, z = torch.sigmoid(torch.baddbmm(drive_rz_t, h, w_rz_t)).chunk(2, dim=-1)
+            n = torch.tanh(torch.addcmul(drive_n_t, r, torch.baddbmm(bias_n, h, w_n_t)))
+            h = torch.lerp(n, h, z)
+            hidden.append(h)
+        stacked = torch.stack(hidden, 1)
+        return stacked, stacked if keep_states else None
+
+
+@register
+class LSTM(_DiscreteNetwork):
+    r"""Long short-term memory (Hochreiter & Schmidhuber 1997), the equations of ``torch.nn.LSTM``.
+
+    Gates in the order i, f, g, o along the G*N axis; the state is S = 2N, [h, c]:
+
+    .. math::
+        (i_t, f_t, g_t, o_t) = (\sigma, \sigma, \tanh, \sigma)(W_{i} u_t + b_{i} + W_{h} h_{t-1}
+        + b_{h}) \\
+        c_t = f_t \odot c_{t-1} + i_t \odot g_t, \qquad h_t = o_t \odot \tanh(c_t)
+
+    .. note::
+        Initialisation as PyTorch: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N)); the
+        readout as ``torch.nn.Linear``.
+    """
+
+    kind = "lstm"
+    title = "Long short-term memory (LSTM)"
+    menu_rank = 12
+    Options = LSTMOptions
+    gates = 4
+
+    @property
+    def state_size(self) -> int:
+        """S = 2N: the hidden state h, then the cell state c."""
+        return 2 * self.options.n_hidden
+
+    def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
+        gated = _gated_init(generator, self.gates, self.options.n_hidden, self.config.n_inputs)
+        return {**gated, **self._readout_init(generator)}
+
+    def _input_bias(self) -> Tensor:
+        """b_i + b_h: the LSTM only uses their sum."""
+        return self.bias + self.bias_hidden
+
+    def _run(
+        self, drive: Tensor, initial: Tensor, keep_states: bool
+    ) -> tuple[Tensor, Tensor | None]:
+        w_rec_t = self.w_rec.transpose(1, 2)
+        h, c = initial.chunk(2, dim=-1)
+        hidden, cells = [], []
+        for drive_t in drive.unbind(0):
+            gates = torch.baddbmm(drive_t, h, w_rec_t)
+            i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)
+            g = torch.tanh(gates[..., 2 * self.options.n_hidden : 3 * self.options.n_hidden])
+            c = torch.addcmul(f * c, i, g)
+            h = o * torch.tanh(c)
+            hidden.append(h)
+            cells.append(c)
+        stacked = torch.stack(hidden, 1)
+        return stacked, torch.cat([stacked, torch.stack(cells, 1)], -1) if keep_states else None

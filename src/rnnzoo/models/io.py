@@ -1,0 +1,90 @@
+"""Save and load networks as safetensors: weights plus the model config as JSON metadata.
+
+Loading parses JSON and raw tensors only; it never unpickles or executes code.  The network is
+rebuilt from the config and the file's tensors must match it exactly (names and shapes).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from rnnzoo._atomic import atomic_path
+from rnnzoo.errors import InvalidParameterError
+from rnnzoo.models.base import ModelConfig, Network
+
+FORMAT = "rnnzoo.model/1"
+
+
+def save_model(model: Network, path: str | Path) -> Path:
+    """Write ``model`` (weights and config) to ``path`` atomically; returns the path."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InvalidParameterError(f"cannot save model: folder '{path.parent}' does not exist")
+    tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    metadata = {"format": FORMAT, "config": model.config.model_dump_json()}
+    with atomic_path(path) as tmp:
+        save_file(tensors, tmp, metadata=metadata)
+    return path
+
+
+def read_config(path: str | Path) -> ModelConfig:
+    """The model config stored in a saved model file."""
+    metadata = _open(Path(path))[0]
+    try:
+        return ModelConfig(**json.loads(metadata["config"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidParameterError(f"'{path}' has no valid rnnzoo model config: {exc}") from None
+
+
+def load_model(path: str | Path) -> Network:
+    """Rebuild the network saved at ``path`` (safetensors; no code is executed).
+
+    Raises InvalidParameterError when the file is not an rnnzoo model or its tensors do not
+    match its config (missing, unexpected or mis-shaped weights).
+    """
+    from rnnzoo.models.registry import from_config
+
+    path = Path(path)
+    _, tensors = _open(path)
+    model = from_config(read_config(path))
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    shapes = [
+        f"'{k}' {tuple(tensors[k].shape)} vs {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in tensors and tensors[k].shape != v.shape
+    ]
+    if missing or unexpected or shapes:
+        parts = [
+            f"missing {missing}" if missing else "",
+            f"unexpected {unexpected}" if unexpected else "",
+            f"shape mismatch {', '.join(shapes)}" if shapes else "",
+        ]
+        raise InvalidParameterError(
+            f"'{path}' does not match its config ({model.config.kind}, "
+            f"N={model.options.n_hidden}): " + "; ".join(p for p in parts if p)
+        )
+    model.load_state_dict(tensors)
+    return model
+
+
+def _open(path: Path) -> tuple[dict[str, str], dict]:
+    if not path.is_file():
+        raise InvalidParameterError(f"model file '{path}' does not exist")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InvalidParameterError(f"'{path}' is not a safetensors model file: {exc}") from None
+    if metadata.get("format") != FORMAT:
+        raise InvalidParameterError(
+            f"'{path}' is not an rnnzoo model (format {metadata.get('format')!r}, "
+            f"expected {FORMAT!r})"
+        )
+    return metadata, tensors
