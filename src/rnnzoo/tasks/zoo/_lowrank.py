@@ -2,8 +2,10 @@
 
 The conventions are those of Dubreuil et al.'s task code, which appendix B.3 adopts: no fixation
 input, a single output read only on the decision epoch (weights 1 there, 0 elsewhere), a target of
-+1 / -1 (or a value) held through the decision epoch, a sampling period of 20 ms, and the accuracy
-"sign of the output averaged over the decision epoch equals the sign of the target".
++1 / -1 (or a value) held through the decision epoch, and the accuracy "sign of the output averaged
+over the decision epoch equals the sign of the target". The sampling period is the zoo's 10 ms, at
+which every B.3 duration is a whole number of steps (Dubreuil et al. use 20 ms, at which B.3's
+350 ms context epoch is not).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ SOURCE_B3 = (
     "RNNs' from Dubreuil A., Valente A., Beiran M., Mastrogiuseppe F. & Ostojic S. (2022) The role "
     "of population structure in computations through neural dynamics. Nature Neuroscience "
     "25:783-794. Every epoch duration, value set and noise level is appendix B.3's; where B.3 is "
-    "silent, rnnzoo follows Dubreuil et al.'s published task code (20 ms steps, one output read "
-    "on the decision epoch, targets +1/-1) and says so below."
+    "silent, rnnzoo follows Dubreuil et al.'s published task code (one output read on the "
+    "decision epoch, targets +1/-1, input noise levels) and says so below. Sampling period: "
+    "10 ms, at which every B.3 duration is a whole number of steps (Dubreuil et al. use 20 ms, "
+    "at which B.3's 350 ms context epoch would round to 360 ms)."
 )
 
 TEST_SEED = 2022
@@ -36,15 +40,8 @@ TEST_SEED = 2022
 
 
 class LowRankParams(TaskParams):
-    """Parameters shared by the five B.3 tasks: Dubreuil et al.'s 20 ms steps, no extra noise."""
+    """Parameters shared by the five B.3 tasks: no input noise on every channel by default."""
 
-    dt_ms: float = Field(
-        20.0,
-        gt=0,
-        le=100,
-        description="sampling period (Dubreuil et al. 2022 simulate at 20 ms)",
-        json_schema_extra={"unit": "ms"},
-    )
     noise_scale: float = Field(
         0.0,
         ge=0,

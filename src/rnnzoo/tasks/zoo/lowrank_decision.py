@@ -168,7 +168,7 @@ class PerceptualDecisionMaking(LowRankTask):
     )
     versions: ClassVar[dict[str, Version]] = {
         "vanilla": Version(
-            "seed 004 B.3 exactly: 100/800/100/20 ms at 20 ms steps, signals ±0.1, ±0.2, ±0.4 "
+            "seed 004 B.3 exactly: 100/800/100/20 ms at 10 ms steps, signals ±0.1, ±0.2, ±0.4 "
             "with noise of std 0.1"
         ),
         "realistic": Version(
@@ -270,7 +270,7 @@ class ContextualDecisionMaking(LowRankTask):
     )
     versions: ClassVar[dict[str, Version]] = {
         "vanilla": Version(
-            "seed 004 B.3 exactly: 100/350/800/500/20 ms at 20 ms steps, cue 0.1, signals "
+            "seed 004 B.3 exactly: 100/350/800/500/20 ms at 10 ms steps, cue 0.1, signals "
             "±0.1, ±0.2, ±0.4 with noise of std 0.1"
         ),
         "realistic": Version(
@@ -382,7 +382,7 @@ class MultisensoryDecisionMaking(ContextualDecisionMaking):
     Params = MultisensoryDecisionParams
     versions: ClassVar[dict[str, Version]] = {
         "vanilla": Version(
-            "seed 004 B.3 exactly: CDM timing (100/350/800/500/20 ms, 20 ms steps), cue 0.1, "
+            "seed 004 B.3 exactly: CDM timing (100/350/800/500/20 ms, 10 ms steps), cue 0.1, "
             "same-sign signals ±0.1, ±0.2, ±0.4 with noise of std 0.1"
         ),
         "realistic": ContextualDecisionMaking.versions["realistic"],

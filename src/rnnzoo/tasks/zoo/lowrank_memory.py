@@ -100,7 +100,7 @@ class ParametricWorkingMemory(LowRankTask):
     epoch_fields = _EPOCHS
     versions: ClassVar[dict[str, Version]] = {
         "vanilla": Version(
-            "seed 004 B.3 exactly: 100/100/U(500, 2000)/100/100 ms at 20 ms steps, values "
+            "seed 004 B.3 exactly: 100/100/U(500, 2000)/100/100 ms at 10 ms steps, values "
             "10..34, white input noise of std 0.01"
         ),
         "realistic": Version(
@@ -228,7 +228,7 @@ class LowRankDelayedMatchToSample(LowRankTask):
     epoch_fields = _EPOCHS
     versions: ClassVar[dict[str, Version]] = {
         "vanilla": Version(
-            "seed 004 B.3 exactly: 100/500/U(500, 3000)/500/1000 ms at 20 ms steps, white input "
+            "seed 004 B.3 exactly: 100/500/U(500, 3000)/500/1000 ms at 10 ms steps, white input "
             "noise of std 0.03"
         ),
         "realistic": Version(
