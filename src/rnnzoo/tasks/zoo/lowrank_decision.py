@@ -140,7 +140,7 @@ class PerceptualDecisionMaking(LowRankTask):
         "A noisy scalar signal is shown for 800 ms; after a short delay the network reports its "
         "sign on one output (a random-dot motion discrimination reduced to one input). The first "
         "of the five tasks on which seed 004 compares CordsNets with full-rank, low-rank and "
-        "sparse RNNs; rank-one networks solve it."
+        "sparse RNNs."
     )
     source = SOURCE_B3 + (
         " B.3 'perceptual decision-making (PDM)': epochs 100/800/100/20 ms, signal uniform on "
@@ -245,8 +245,7 @@ class ContextualDecisionMaking(LowRankTask):
     summary = (
         "Two noisy signals arrive together; a context cue, on before, during and after them, says "
         "which one to report, so the same stimulus demands opposite answers in the two contexts "
-        "(Mante et al. 2013's task as used for low-rank RNNs, which solve it at rank one with "
-        "population structure)."
+        "(Mante et al. 2013's task as used for low-rank RNNs)."
     )
     source = SOURCE_B3 + (
         " B.3 'contextual decision-making (CDM)': epochs 100/350/800/500/20 ms, four inputs (2 "

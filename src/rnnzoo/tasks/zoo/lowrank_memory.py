@@ -71,7 +71,7 @@ class ParametricWorkingMemory(LowRankTask):
     summary = (
         "Two scalar stimuli f1 and f2 are separated by a 0.5-2 s delay; the network outputs their "
         "normalised difference, so f1 must be held as a graded value (Romo et al.'s vibrotactile "
-        "frequency comparison as used for low-rank RNNs, solved at rank two)."
+        "frequency comparison as used for low-rank RNNs)."
     )
     source = SOURCE_B3 + (
         " B.3 'parametric working memory (PWM)': epochs 100 ms, 100 ms, U(500, 2000) ms, 100 ms, "
@@ -198,7 +198,7 @@ class LowRankDelayedMatchToSample(LowRankTask):
     summary = (
         "One of two stimuli (A or B) is shown, then after a 0.5-3 s delay one of them again; the "
         "network reports +1 if they were the same and -1 if not. Its four trial types need two "
-        "memory states and a non-linear comparison (rank-two networks solve it)."
+        "memory states and a non-linear (XOR-like) comparison."
     )
     source = SOURCE_B3 + (
         " B.3 'delayed match-to-sample (DMS)': epochs 100 ms, 500 ms, U(500, 3000) ms, 500 ms, "
