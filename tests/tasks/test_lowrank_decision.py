@@ -266,3 +266,13 @@ def test_short_noise_draws_are_rejected() -> None:
     cond["signal_noise"] = cond["signal_noise"][:, :50]
     with pytest.raises(InvalidParameterError, match="'signal_noise'"):
         task.from_conditions(cond)
+
+
+def test_zero_signal_probe_has_target_zero_and_a_tie_band() -> None:
+    task = tasks.make("pdm")
+    cond = {k: v[:2] for k, v in task.test_conditions().items()}
+    cond["signal"] = np.array([0.0, 0.0])
+    batch = task.from_conditions(cond)
+    assert not batch.targets.any()
+    outputs = (batch.weights > 0) * np.array([0.4, -0.6])[None, :, None]
+    np.testing.assert_array_equal(task.performance(outputs, batch), [1.0, 0.0])

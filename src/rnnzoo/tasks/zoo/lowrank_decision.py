@@ -153,8 +153,9 @@ class PerceptualDecisionMaking(LowRankTask):
         "signal mean s is drawn uniformly from signals; the signal input is s during the stimulus "
         "epoch and 0 otherwise. " + _NOISE_TEXT + " Target: sign(s) (+1 or -1) on the decision "
         "epoch, 0 before. Weights: 1 on the decision epoch, 0 elsewhere (Dubreuil et al.'s mask). "
-        "Metric accuracy: sign of the mean output over the decision epoch equals sign(s). "
-        "Conditions: signal, signal_noise and {fixation,stimulus,delay,decision}_steps. Test "
+        "Metric accuracy: sign of the mean output over the decision epoch equals sign(s) (a "
+        "zero signal, possible only through from_conditions, has target 0 and is correct when "
+        "|mean| < 0.5). Conditions: signal, signal_noise and {fixation,stimulus,delay,decision}_steps. Test "
         "grid (psychometric): every value of signals repeated test_repeats times in order, epochs "
         "at the steps of their expected durations, noise drawn from "
         "numpy.random.default_rng(2022)."
@@ -232,7 +233,8 @@ _CONTEXT_DEFINITION = (
     + _NOISE_TEXT
     + " Target: sign(s_{c+1}), the sign of the cued signal (+1 or -1), on the decision epoch, 0 "
     "before. Weights: 1 on the decision epoch, 0 elsewhere. Metric accuracy: sign of the mean "
-    "output over the decision epoch equals the target's sign. Conditions: signals (B, 2), "
+    "output over the decision epoch equals the target's sign (a zero cued signal, possible only "
+    "through from_conditions, has target 0 and is correct when |mean| < 0.5). Conditions: signals (B, 2), "
     "context, signal_noise and {fixation,context,stimulus,context_2,decision}_steps. "
 )
 
