@@ -193,3 +193,19 @@ def test_test_grid_covers_every_reversal_pattern() -> None:
 def test_invalid_parameters_are_named(overrides: dict, parameter: str) -> None:
     with pytest.raises(InvalidParameterError, match=f"'{parameter}'"):
         tasks.make(NAME, **overrides)
+
+
+def test_empty_wait_epochs_keep_trials_back_to_back() -> None:
+    task = tasks.make(NAME, "evaluation", wait_ms=0.0, add_noise=False)
+    batch = task.generate(2, seed=7)
+    np.testing.assert_array_equal(
+        batch.conditions["trial_start_steps"][0], 200 + 300 * np.arange(5)
+    )
+    x = batch.inputs[:, 0]
+    for k in range(5):
+        base = 200 + 300 * k
+        assert x[base : base + 100, :2].sum(axis=1).tolist() == [1.0] * 100  # stimulus
+        assert not x[base + 100 : base + 200].any()  # response
+        assert x[base + 200 : base + 300, 2:].sum(axis=1).tolist() == [1.0] * 100  # feedback
+        assert batch.weights[base + 120 : base + 200, 0].all()
+    assert batch.lengths.tolist() == [1700, 1700]

@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from rnnzoo.tasks._build import canvas, fill_epoch, lay_out
+from rnnzoo.tasks._build import canvas, lay_out
 from rnnzoo.tasks.base import Metric, Task, Version
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.params import TaskParams, ms_field
@@ -257,24 +257,32 @@ class RuleReversal(Task):
         conditions = self._with_derived(conditions)
         epochs, lengths = lay_out(self._epoch_steps(conditions))
         n_steps, batch_size = int(lengths.max()), len(lengths)
-        stimulus_code = np.eye(2)[conditions["stimulus"]]  # (B, n, 2)
-        feedback_code = np.eye(2)[1 - conditions["feedback"]]  # positive -> channel 2
-        choice_code = np.eye(2)[conditions["expected_choice"]]
-        grace = int(p.steps(p.response_grace_ms))
-
-        inputs = canvas(n_steps, batch_size, 4)
-        targets = canvas(n_steps, batch_size, 2)
-        weights = canvas(n_steps, batch_size, 2)
-        ones = np.ones((batch_size, 2))
         for k in range(p.n_trials):
             epochs[f"trial_{k}"] = np.stack(
                 [epochs[f"stimulus_{k}"][:, 0], epochs[f"wait_{k}"][:, 1]], axis=1
             )
-            fill_epoch(inputs[:, :, 0:2], *epochs[f"stimulus_{k}"].T, stimulus_code[:, k])
-            fill_epoch(inputs[:, :, 2:4], *epochs[f"feedback_{k}"].T, feedback_code[:, k])
-            start, stop = epochs[f"response_{k}"].T
-            fill_epoch(targets, start, stop, choice_code[:, k])
-            fill_epoch(weights, np.minimum(start + grace, stop), stop, ones)
+        trial, phase = _trial_and_phase(epochs, p.n_trials, n_steps)
+
+        def at_step(per_trial: np.ndarray) -> np.ndarray:
+            """Per-trial values (B, n_trials) -> the value of each step's trial (T, B)."""
+            return np.take_along_axis(np.asarray(per_trial).T, trial, axis=0)
+
+        stimulus = at_step(conditions["stimulus"])
+        feedback = at_step(conditions["feedback"])
+        choice = at_step(conditions["expected_choice"])
+        response_start = at_step(conditions["trial_start_steps"] + conditions["stimulus_steps"])
+        shown, responding, told = phase == 0, phase == 1, phase == 2
+
+        inputs = canvas(n_steps, batch_size, 4)
+        targets = canvas(n_steps, batch_size, 2)
+        for channel in (0, 1):
+            inputs[:, :, channel] = shown & (stimulus == channel)
+            targets[:, :, channel] = responding & (choice == channel)
+        inputs[:, :, 2] = told & (feedback == 1)
+        inputs[:, :, 3] = told & (feedback == 0)
+        grace = int(p.steps(p.response_grace_ms))
+        scored = responding & (np.arange(n_steps)[:, None] >= response_start + grace)
+        weights = np.repeat(scored[:, :, None], 2, axis=2)
         return self._batch(inputs, targets, weights, lengths, epochs, conditions)
 
     def test_conditions(self) -> dict[str, np.ndarray]:
@@ -304,3 +312,18 @@ class RuleReversal(Task):
             mask = batch.epoch_mask(f"response_{k}") & scored
             fractions.append((hit & mask).sum(axis=0) / np.maximum(mask.sum(axis=0), 1))
         return np.mean(fractions, axis=0)
+
+
+def _trial_and_phase(
+    epochs: dict[str, np.ndarray], n_trials: int, n_steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trial index k (T, B) of every step and its phase: -1 warm-up, 0 stimulus, 1 response,
+    2 feedback, 3 wait (steps after a sequence ends keep its last phase; they are padding)."""
+    starts = np.stack(
+        [epochs[f"{epoch}_{k}"][:, 0] for k in range(n_trials) for epoch, _ in _TRIAL_EPOCHS],
+        axis=1,
+    )  # (B, 4 n_trials), non-decreasing along axis 1
+    marks = np.zeros((n_steps + 1, starts.shape[0]), dtype=np.int32)
+    np.add.at(marks, (starts, np.arange(starts.shape[0])[:, None]), 1)
+    segment = np.cumsum(marks[:n_steps], axis=0)  # epochs begun by step t (empty ones included)
+    return np.maximum(segment - 1, 0) // 4, np.where(segment > 0, (segment - 1) % 4, -1)
