@@ -81,7 +81,11 @@ class PerceptualDecisionParams(LowRankParams):
         json_schema_extra={"unit": "a.u."},
     )
     test_repeats: int = Field(
-        8, ge=1, le=1000, description="trials per grid condition in the test grid"
+        8,
+        ge=1,
+        le=1000,
+        description="trials per grid condition in the test grid",
+        json_schema_extra={"unit": "trials"},
     )
 
     @model_validator(mode="after")
@@ -112,7 +116,11 @@ class ContextualDecisionParams(LowRankParams):
         0.1, gt=0, le=100, description="value of the active cue", json_schema_extra={"unit": "a.u."}
     )
     test_repeats: int = Field(
-        4, ge=1, le=1000, description="trials per grid condition in the test grid"
+        4,
+        ge=1,
+        le=1000,
+        description="trials per grid condition in the test grid",
+        json_schema_extra={"unit": "trials"},
     )
 
     @model_validator(mode="after")
