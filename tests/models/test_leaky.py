@@ -123,11 +123,12 @@ def _divergence(g: float) -> float:
     net = make_model(
         "leaky_current", 1, 1, dt_ms=10, n_hidden=300, g=g, seed=0, tau_ms=100.0
     ).double()
-    start = torch.randn(1, 300, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    pair = torch.cat([start, start + 1e-6 * torch.randn(1, 300, dtype=torch.float64)])
-    states = net(
-        torch.zeros(3000, 2, 1, dtype=torch.float64), initial_state=pair, return_states=True
-    ).states
+    draws = torch.randn(2, 300, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    pair = torch.stack([draws[0], draws[0] + 1e-6 * draws[1]])
+    with torch.no_grad():
+        states = net(
+            torch.zeros(3000, 2, 1, dtype=torch.float64), initial_state=pair, return_states=True
+        ).states
     return float((states[-1, 0] - states[-1, 1]).norm() / (pair[0] - pair[1]).norm())
 
 
