@@ -43,6 +43,21 @@ def activate_(name: str, z: Tensor, slope: float = 0.0) -> Tensor:
     raise ValueError(f"unknown activation '{name}'")
 
 
+def activate_into(name: str, x: Tensor, out: Tensor, slope: float = 0.0) -> Tensor:
+    """f(x) written into ``out`` (a possibly strided view; no autograd)."""
+    if name == "relu":
+        return torch.clamp(x, min=0, out=out)
+    if name == "tanh":
+        return torch.tanh(x, out=out)
+    if name == "sigmoid":
+        return torch.sigmoid(x, out=out)
+    if name == "prelu":
+        return torch.where(x > 0, x, x * slope, out=out)
+    if name == "softplus":
+        return out.copy_(functional.softplus(x))
+    raise ValueError(f"unknown activation '{name}'")
+
+
 def derivative_from_output_(name: str, phi: Tensor, slope: float = 0.0) -> Tensor:
     """f'(z) from phi = f(z) alone, written into ``phi`` (so the core stores f(z), not z)."""
     if name == "relu":

@@ -5,14 +5,14 @@ Symbols: T steps, M members, B trials, I inputs, N hidden units, O outputs, G ga
 
 - ``w_in`` (M, G*N, I) and ``bias`` (M, G*N): input side (PyTorch's ``weight_ih``, ``bias_ih``);
 - ``w_rec`` (M, G*N, N) and, GRU and LSTM only, ``bias_hidden`` (M, G*N): hidden side
-  (``weight_hh``, ``bias_hh``), so weights copy one to one into ``torch.nn.GRU`` / ``LSTM``;
+  (``weight_hh``, ``bias_hh``), so member weights copy one to one into ``torch.nn.GRU``/``LSTM``;
 - ``w_out`` (M, O, N), ``b_out`` (M, O): readout y = w_out h + b_out, then the readout activation.
 
-Member i is initialised from `member_generator(seed, i)` alone, so an ensemble of M is exactly M
-independent networks.  The loop runs under autograd: the input projection is one matmul over all
-T steps before it, each step is one batched matmul over M plus a few elementwise ops, and the
-readout is one batched matmul after it.  The per-step inputs come from ``unbind`` (one autograd
-node for all steps; indexing ``x[t]`` in the loop would make backward O(T^2)).
+Member i is drawn (in float64) from `member_generator(seed, i)` alone, so an ensemble of M is
+exactly M independent networks.  The loop runs under autograd: the input projection is one
+batched matmul over all T steps before it, each step one batched matmul over M plus a few
+elementwise ops, the readout one batched matmul after it.  Per-step inputs come from ``unbind``
+(one autograd node for all steps; indexing ``drive[:, t]`` in the loop makes backward O(T^2)).
 """
 
 from __future__ import annotations
@@ -39,27 +39,40 @@ _TRAIN_FLAG = {
 
 
 def _uniform(generator: torch.Generator, shape: tuple[int, ...], bound: float) -> Tensor:
-    """U(-bound, bound) samples of ``shape`` (float32)."""
-    return (torch.rand(shape, generator=generator) * 2 - 1) * bound
+    """U(-bound, bound) samples of ``shape`` (float64)."""
+    return (torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound
 
 
 class _DiscreteNetwork(Network):
     """Shared machinery: parameters per member, input projection, readout, `step`."""
 
-    gates: ClassVar[int]
-
     def __init__(self, config: ModelConfig, options: NetworkOptions) -> None:
         super().__init__(config, options)
         members = [self._draw(member_generator(config.seed, i)) for i in range(self.n_models)]
+        dtype = torch.get_default_dtype()
         for name in members[0]:
-            weight = nn.Parameter(torch.stack([member[name] for member in members]))
-            weight.requires_grad_(getattr(options, _TRAIN_FLAG[name]))
-            self.register_parameter(name, weight)
+            weight = torch.stack([member[name] for member in members]).to(dtype)
+            self.register_parameter(
+                name, nn.Parameter(weight, requires_grad=getattr(options, _TRAIN_FLAG[name]))
+            )
 
+    # --- subclass interface ------------------------------------------------------------
     def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
         """One member's initial parameters (no model axis), drawn in a fixed order."""
         raise NotImplementedError
 
+    def _input_bias(self) -> Tensor:
+        """(M, G*N): the bias added with the input projection."""
+        return self.bias
+
+    def _run(
+        self, drive: Tensor, initial: Tensor, keep_states: bool
+    ) -> tuple[Tensor, Tensor | None]:
+        """Iterate the dynamics: drive (M, T, B, G*N), initial (M, B, S) -> hidden h
+        (M, T, B, N) and, if ``keep_states``, the full states (M, T, B, S)."""
+        raise NotImplementedError
+
+    # --- shared ------------------------------------------------------------------------
     def _readout_init(self, generator: torch.Generator) -> dict[str, Tensor]:
         """w_out (O, N) and b_out (O,) ~ U(-1/sqrt(N), 1/sqrt(N)), as torch.nn.Linear."""
         n_out, size = self.config.n_outputs, self.options.n_hidden
@@ -69,30 +82,34 @@ class _DiscreteNetwork(Network):
             "b_out": _uniform(generator, (n_out,), bound),
         }
 
-    def _input_bias(self) -> Tensor:
-        """(M, G*N) bias added with the input projection (hidden-side terms that can join it)."""
-        return self.bias
-
     def _project(self, inputs: Tensor) -> Tensor:
-        """w_in u + bias for every step: inputs (T, 1 or M, B, I) -> (T, M, B, G*N)."""
-        steps, members, batch, n_in = inputs.shape
-        bias = self._input_bias()
-        if members == 1:  # the same trials for every member: one (T*B, I) x (I, M*G*N) matmul
-            width = self.w_in.shape[1]
-            flat = torch.addmm(
-                bias.reshape(-1), inputs.reshape(-1, n_in), self.w_in.reshape(-1, n_in).T
-            )
-            return flat.view(steps, batch, self.n_models, width).transpose(1, 2)
-        per_member = inputs.transpose(0, 1).reshape(members, steps * batch, n_in)
-        flat = torch.baddbmm(bias.unsqueeze(1), per_member, self.w_in.transpose(1, 2))
-        return flat.view(members, steps, batch, -1).transpose(0, 1)
+        """w_in u + bias for all steps at once: inputs (T, 1 or M, B, I) -> (M, T, B, G*N).
 
-    def _run(
-        self, drive: Tensor, initial: Tensor, keep_states: bool
-    ) -> tuple[Tensor, Tensor | None]:
-        """Iterate the dynamics: drive (T, M, B, G*N), initial (M, B, S) -> hidden (M, T, B, N)
-        and, if ``keep_states``, the full states (M, T, B, S)."""
-        raise NotImplementedError
+        Member-major, so each step is one strided (M, B, G*N) view; inputs shared by all
+        members are broadcast, not copied."""
+        steps, members, batch, n_in = inputs.shape
+        per_member = inputs.transpose(0, 1).reshape(members, steps * batch, n_in)
+        drive = torch.baddbmm(
+            self._input_bias().unsqueeze(1),
+            per_member.expand(self.n_models, -1, -1),
+            self.w_in.transpose(1, 2),
+        )
+        return drive.view(self.n_models, steps, batch, -1)
+
+    def _linear_readout(self, hidden: Tensor) -> Tensor:
+        """w_out h + b_out: hidden (M, ..., N) -> (M, ..., O)."""
+        flat = hidden.reshape(self.n_models, -1, hidden.shape[-1])
+        # computed as (M, O, K): autograd then forms w_out's gradient in the fast orientation
+        linear = torch.baddbmm(self.b_out.unsqueeze(2), self.w_out, flat.transpose(1, 2))
+        return linear.transpose(1, 2).reshape(*hidden.shape[:-1], -1)
+
+    def rates(self, states: Tensor) -> Tensor:
+        """The hidden activity h from states (..., S) -> (..., N)."""
+        return states[..., : self.options.n_hidden]
+
+    def readout(self, states: Tensor) -> Tensor:
+        """Outputs (after the readout activation) from states (M, ..., S) -> (M, ..., O)."""
+        return self.readout_activation(self._linear_readout(self.rates(states)))
 
     def _forward(
         self,
@@ -104,16 +121,12 @@ class _DiscreteNetwork(Network):
         """inputs (T, 1 or M, B, I) -> outputs (T, M, B, O), states (T, M, B, S) or None.
 
         ``generator`` is unused: these baselines have no noise."""
+        dtype = self.w_in.dtype
+        batch = inputs.shape[2]
         if initial is None:
-            initial = inputs.new_zeros(self.n_models, inputs.shape[2], self.state_size)
-        hidden, states = self._run(self._project(inputs), initial, return_states)
-        members, steps, batch, size = hidden.shape
-        linear = torch.baddbmm(
-            self.b_out.unsqueeze(1),
-            hidden.view(members, steps * batch, size),
-            self.w_out.transpose(1, 2),
-        )
-        outputs = self.readout_activation(linear.view(members, steps, batch, -1).transpose(0, 1))
+            initial = self.w_in.new_zeros(self.n_models, batch, self.state_size)
+        hidden, states = self._run(self._project(inputs.to(dtype)), initial.to(dtype), return_states)
+        outputs = self.readout_activation(self._linear_readout(hidden).transpose(0, 1))
         return outputs, None if states is None else states.transpose(0, 1)
 
     def step(self, state: Tensor, inputs: Tensor) -> Tensor:
@@ -125,7 +138,8 @@ class _DiscreteNetwork(Network):
             )
         if inputs.shape != (m, state.shape[1], n_in):
             raise InvalidParameterError(
-                f"inputs must have shape ({m}, {state.shape[1]}, {n_in}); got {tuple(inputs.shape)}"
+                f"inputs must have shape ({m}, {state.shape[1]}, {n_in}); "
+                f"got {tuple(inputs.shape)}"
             )
         _, states = self._run(self._project(inputs.unsqueeze(0)), state, True)
         return states[:, 0]
@@ -133,13 +147,13 @@ class _DiscreteNetwork(Network):
 
 @register
 class VanillaRNN(_DiscreteNetwork):
-    r"""Discrete-time vanilla RNN (an Elman network; ``torch.nn.RNN`` with one bias).
+    r"""Discrete-time vanilla RNN (Elman network; ``torch.nn.RNN`` with one bias).
 
     .. math::
         h_t = f(W h_{t-1} + W_{in} u_t + b), \qquad y_t = W_{out} h_t + b_{out}
 
     .. note::
-        Initialisation: W ~ N(0, g^2/N) (g = 1 is the edge of chaos for tanh), W_in ~
+        Initialisation: W ~ N(0, g^2/N) (g = 1: the edge of chaos for tanh), W_in ~
         U(-1/sqrt(I), 1/sqrt(I)), b = 0, W_out and b_out ~ U(-1/sqrt(N), 1/sqrt(N)).
     """
 
@@ -147,14 +161,14 @@ class VanillaRNN(_DiscreteNetwork):
     title = "Discrete-time vanilla RNN"
     menu_rank = 10
     Options = VanillaOptions
-    gates = 1
 
     def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
         size, n_in, g = self.options.n_hidden, self.config.n_inputs, self.options.g
+        w_rec = torch.randn((size, size), generator=generator, dtype=torch.float64)
         return {
             "w_in": _uniform(generator, (size, n_in), 1 / math.sqrt(n_in)),
-            "w_rec": torch.randn((size, size), generator=generator) * (g / math.sqrt(size)),
-            "bias": torch.zeros(size),
+            "w_rec": w_rec * (g / math.sqrt(size)),
+            "bias": torch.zeros(size, dtype=torch.float64),
             **self._readout_init(generator),
         }
 
@@ -164,14 +178,16 @@ class VanillaRNN(_DiscreteNetwork):
         activation = torch.tanh if self.options.activation == "tanh" else torch.relu
         w_rec_t = self.w_rec.transpose(1, 2)
         h, hidden = initial, []
-        for drive_t in drive.unbind(0):
+        for drive_t in drive.unbind(1):
             h = activation(torch.baddbmm(drive_t, h, w_rec_t))
             hidden.append(h)
         stacked = torch.stack(hidden, 1)
         return stacked, stacked if keep_states else None
 
 
-def _gated_init(generator: torch.Generator, gates: int, size: int, n_in: int) -> dict[str, Tensor]:
+def _gated_init(
+    generator: torch.Generator, gates: int, size: int, n_in: int
+) -> dict[str, Tensor]:
     """PyTorch's default for GRU/LSTM: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N))."""
     bound = 1 / math.sqrt(size)
     return {
@@ -184,9 +200,9 @@ def _gated_init(generator: torch.Generator, gates: int, size: int, n_in: int) ->
 
 @register
 class GRU(_DiscreteNetwork):
-    r"""Gated recurrent unit (Cho et al. 2014), the equations of ``torch.nn.GRU``.
+    r"""Gated recurrent unit (Cho et al. 2014) with the equations of ``torch.nn.GRU``.
 
-    Gates in the order r, z, n along the G*N axis of ``w_in``, ``w_rec`` and both biases:
+    Gates in the order r, z, n along the G*N = 3N axis of ``w_in``, ``w_rec`` and both biases:
 
     .. math::
         r_t = \sigma(W_{ir} u_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
@@ -195,25 +211,23 @@ class GRU(_DiscreteNetwork):
         h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
 
     .. note::
-        Initialisation as PyTorch: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N)); the
-        readout as ``torch.nn.Linear``.
+        Initialisation as PyTorch's: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N)); the
+        readout as ``torch.nn.Linear``'s.
     """
 
     kind = "gru"
     title = "Gated recurrent unit (GRU)"
     menu_rank = 11
     Options = GRUOptions
-    gates = 3
 
     def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
-        gated = _gated_init(generator, self.gates, self.options.n_hidden, self.config.n_inputs)
+        gated = _gated_init(generator, 3, self.options.n_hidden, self.config.n_inputs)
         return {**gated, **self._readout_init(generator)}
 
     def _input_bias(self) -> Tensor:
-        """b_i + b_h for r and z (they only ever appear summed), b_in for n."""
+        """b_i + b_h for r and z (they only appear summed), b_in alone for n."""
         size = self.options.n_hidden
-        hidden_rz = nn.functional.pad(self.bias_hidden[:, : 2 * size], (0, size))
-        return self.bias + hidden_rz
+        return self.bias + nn.functional.pad(self.bias_hidden[:, : 2 * size], (0, size))
 
     def _run(
         self, drive: Tensor, initial: Tensor, keep_states: bool
@@ -221,10 +235,11 @@ class GRU(_DiscreteNetwork):
         size = self.options.n_hidden
         w_rz_t = self.w_rec[:, : 2 * size].transpose(1, 2)
         w_n_t = self.w_rec[:, 2 * size :].transpose(1, 2)
-        bias_n = self.bias_hidden[:, 2 * size :].unsqueeze(1)
+        # expanded once: its gradient accumulates over the steps and is summed over B once
+        bias_n = self.bias_hidden[:, 2 * size :].unsqueeze(1).expand(-1, initial.shape[1], -1)
         drive_rz, drive_n = drive.split([2 * size, size], dim=-1)
         h, hidden = initial, []
-        for drive_rz_t, drive_n_t in zip(drive_rz.unbind(0), drive_n.unbind(0), strict=True):
+        for drive_rz_t, drive_n_t in zip(drive_rz.unbind(1), drive_n.unbind(1), strict=True):
             r, z = torch.sigmoid(torch.baddbmm(drive_rz_t, h, w_rz_t)).chunk(2, dim=-1)
             n = torch.tanh(torch.addcmul(drive_n_t, r, torch.baddbmm(bias_n, h, w_n_t)))
             h = torch.lerp(n, h, z)
@@ -235,25 +250,25 @@ class GRU(_DiscreteNetwork):
 
 @register
 class LSTM(_DiscreteNetwork):
-    r"""Long short-term memory (Hochreiter & Schmidhuber 1997), the equations of ``torch.nn.LSTM``.
+    r"""Long short-term memory (Hochreiter & Schmidhuber 1997) with the equations of
+    ``torch.nn.LSTM``.
 
-    Gates in the order i, f, g, o along the G*N axis; the state is S = 2N, [h, c]:
+    Gates in the order i, f, g, o along the G*N = 4N axis; the state is [h, c] (S = 2N):
 
     .. math::
-        (i_t, f_t, g_t, o_t) = (\sigma, \sigma, \tanh, \sigma)(W_{i} u_t + b_{i} + W_{h} h_{t-1}
-        + b_{h}) \\
+        (i_t, f_t, g_t, o_t) = (\sigma, \sigma, \tanh, \sigma)
+            (W_{i} u_t + b_{i} + W_{h} h_{t-1} + b_{h}) \\
         c_t = f_t \odot c_{t-1} + i_t \odot g_t, \qquad h_t = o_t \odot \tanh(c_t)
 
     .. note::
-        Initialisation as PyTorch: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N)); the
-        readout as ``torch.nn.Linear``.
+        Initialisation as PyTorch's: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N)); the
+        readout as ``torch.nn.Linear``'s.
     """
 
     kind = "lstm"
     title = "Long short-term memory (LSTM)"
     menu_rank = 12
     Options = LSTMOptions
-    gates = 4
 
     @property
     def state_size(self) -> int:
@@ -261,7 +276,7 @@ class LSTM(_DiscreteNetwork):
         return 2 * self.options.n_hidden
 
     def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
-        gated = _gated_init(generator, self.gates, self.options.n_hidden, self.config.n_inputs)
+        gated = _gated_init(generator, 4, self.options.n_hidden, self.config.n_inputs)
         return {**gated, **self._readout_init(generator)}
 
     def _input_bias(self) -> Tensor:
@@ -271,16 +286,18 @@ class LSTM(_DiscreteNetwork):
     def _run(
         self, drive: Tensor, initial: Tensor, keep_states: bool
     ) -> tuple[Tensor, Tensor | None]:
+        size = self.options.n_hidden
         w_rec_t = self.w_rec.transpose(1, 2)
         h, c = initial.chunk(2, dim=-1)
         hidden, cells = [], []
-        for drive_t in drive.unbind(0):
+        for drive_t in drive.unbind(1):
             gates = torch.baddbmm(drive_t, h, w_rec_t)
-            i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)
-            g = torch.tanh(gates[..., 2 * self.options.n_hidden : 3 * self.options.n_hidden])
-            c = torch.addcmul(f * c, i, g)
+            i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)  # g's sigmoid is not used
+            c = torch.addcmul(f * c, i, torch.tanh(gates[..., 2 * size : 3 * size]))
             h = o * torch.tanh(c)
             hidden.append(h)
             cells.append(c)
         stacked = torch.stack(hidden, 1)
-        return stacked, torch.cat([stacked, torch.stack(cells, 1)], -1) if keep_states else None
+        if not keep_states:
+            return stacked, None
+        return stacked, torch.cat([stacked, torch.stack(cells, 1)], dim=-1)
