@@ -57,7 +57,7 @@ def test_export_writes_the_requested_batch(tmp_path):
     result = run(
         "tasks",
         "export",
-        "dms",
+        "match_to_sample",
         "--version",
         "realistic",
         "--batch-size",
@@ -68,7 +68,7 @@ def test_export_writes_the_requested_batch(tmp_path):
         str(out),
     )
     assert result.exit_code == 0, result.output
-    task = tasks.make("dms", "realistic")
+    task = tasks.make("match_to_sample", "realistic")
     assert load_batch(out).equals(task.generate(6, 5))
     assert read_attributes(out)["config"]["task"] == "delayed_match_to_sample"
 
