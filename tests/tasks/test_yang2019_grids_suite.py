@@ -149,6 +149,8 @@ def test_suite_options_and_errors() -> None:
     multi = yang2019.suite("soo2023", rules=("fdgo", "dmsgo"), weights={"dmsgo": 3})
     assert multi.dt_ms == 5.0
     np.testing.assert_allclose(multi.weights, [0.25, 0.75])
+    subset = yang2019.suite(rules=("fdgo", "contextdm1"))  # the paper's weights that apply
+    np.testing.assert_allclose(subset.weights, [1 / 6, 5 / 6])
     assert tasks.from_config(multi.config()).generate(3, 0).equals(multi.generate(3, 0))
     with pytest.raises(InvalidParameterError, match="'rules'"):
         yang2019.suite(rules=("fdgo", "flipflop"))
@@ -172,3 +174,13 @@ def test_one_rule_per_batch_as_the_original() -> None:
     again = yang2019.one_rule_batch(multi, 3, seed=2, index=5)
     first = yang2019.one_rule_batch(multi, 3, seed=2, index=5)
     assert again[0] == first[0] and again[1].equals(first[1])
+
+
+def test_suite_noise_follows_each_task_convention() -> None:
+    rules = ("fdgo", "contextdm1")
+    noisy = yang2019.suite(rules=rules, dt_ms=10.0).generate(64, seed=3)
+    clean = yang2019.suite(rules=rules, dt_ms=10.0, add_noise=False).generate(64, seed=3)
+    noise = (noisy.inputs - clean.inputs)[noisy.valid]
+    std = 0.01 * math.sqrt(2 * 100 / 10)  # sigma_x sqrt(2 / alpha), alpha = 10/100
+    assert abs(noise.std() / std - 1) < 5 / math.sqrt(2 * noise.size)
+    assert not (noisy.inputs - clean.inputs)[~noisy.valid].any()

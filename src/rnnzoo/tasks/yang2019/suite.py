@@ -47,7 +47,9 @@ def suite(
         raise InvalidParameterError(
             f"suite: 'rules' must be distinct names from {', '.join(RULES)}; got {list(rules)}"
         )
-    weights = dict(PAPER_RULE_WEIGHTS if weights is None else weights)
+    if weights is None:
+        weights = {r: w for r, w in PAPER_RULE_WEIGHTS.items() if r in rules}
+    weights = dict(weights)
     stray = sorted(set(weights) - set(rules))
     if stray:
         raise InvalidParameterError(f"suite: 'weights' names rules not in the suite: {stray}")

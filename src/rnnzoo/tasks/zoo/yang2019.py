@@ -45,7 +45,7 @@ _COMMON = (
     "g*0.8*exp(-d^2/(2(pi/8)^2)) to each unit of its ring, d the circular distance to the unit's "
     "preferred angle. This task's rule unit is 1 on every step of the trial, the other rule units "
     "0. Timing: an optional rule-only warm-up (warmup_ms; fixation input 0, nothing scored), then "
-    "the epochs below laid end to end; each duration is drawn in ms and rounded to steps by "
+    "the epochs above laid end to end; each duration is drawn in ms and rounded to steps by "
     "floor(d/dt + 1/2) (the original truncates, int(d/dt); the same for every value of the "
     "default discrete laws at dt 20 and 5 ms). With shared_timing (default) every duration, and "
     "where stated the modality, is drawn once per batch and shared by its trials, as in the "
@@ -69,7 +69,12 @@ _COMMON = (
     "from_conditions (the original 'psychometric' mode). Network of the paper (not part of the "
     "task): 256 leaky units, tau 100 ms, recurrent noise sigma_rec 0.05, ReLU by default "
     "(softplus with diagonal initialisation in the paper's runs), sigmoid read-out, Adam (lr "
-    "1e-3), batches of 64 trials of one rule. "
+    "1e-3), batches of 64 trials of one rule. Version soo2023 takes from Soo et al. what their "
+    "paper states (dt, tau, encoding, fixation > 0.5) and the structures and durations of their "
+    "code, and keeps Yang et al.'s stimulus laws, cost-mask form and metric; not reproduced from "
+    "their code: DM strength offsets U(0.1, 0.2), multi-sensory weights U(1.2, 1.4), DMS "
+    "near-matches within +-10 deg, DMC categories on quarter rings, the loss averaged per span, "
+    "the per-step score, and DNMS/DNMC trials identical to DMS/DMC there. "
 )
 
 _TEST_TIMING = (
