@@ -228,3 +228,5 @@ def test_psychometric_conditions_errors() -> None:
         task.psychometric_conditions(stim_loc=1.0)
     with pytest.raises(InvalidParameterError, match="one length"):
         task.psychometric_conditions(stim1_loc=[0.0, 1.0], stim2_loc=[1.0, 2.0, 3.0])
+    with pytest.raises(InvalidParameterError, match="1-d arrays; got 'stim1_loc'"):
+        task.psychometric_conditions(stim1_loc=np.zeros((2, 2)))

@@ -37,7 +37,7 @@ class _Decision(YangTask):
 
     ATTEND: ClassVar[int]
     SHOWN: ClassVar[str]
-    TEST_STRENGTHS: ClassVar[tuple[float, float]]
+    TEST_STRENGTHS: ClassVar[tuple[float, float]] = (0.8, 0.4)
     """(offset, span) of the test grid strengths offset + span * j/5, j = 0..4."""
 
     def _draw_stimuli(self, rng: np.random.Generator, batch_size: int) -> dict[str, np.ndarray]:
@@ -95,24 +95,20 @@ class _Decision(YangTask):
 
     def _test_stimuli(self) -> dict[str, np.ndarray]:
         offset, span = self.TEST_STRENGTHS
-        if self.SHOWN == "one_ring":
+        if self.SHOWN == "one_ring":  # 20 locations x 5 strengths
             location, j = np.divmod(np.arange(20 * 5), 5)
-            k = None
-        else:
+            first = offset + span * j / 5
+            zeros = np.zeros(len(first))
+            pair = (first, 2 - first)
+            strengths = (*pair, zeros, zeros) if self.ATTEND == 1 else (zeros, zeros, *pair)
+        else:  # 20 locations x 5 ring-1 strengths x 5 ring-2 strengths
             location, j, k = np.unravel_index(np.arange(20 * 5 * 5), (20, 5, 5))
-        first = 2 * np.pi * location / 20
-        ring1 = offset + span * j / 5
-        ring2 = ring1 if k is None else offset + span * k / 5
-        zeros = np.zeros(len(first))
-        if self.SHOWN == "one_ring":
-            strengths = (ring1, 2 - ring1, zeros, zeros)
-            if self.ATTEND == 2:
-                strengths = (zeros, zeros, ring1, 2 - ring1)
-        else:
+            ring1, ring2 = offset + span * j / 5, offset + span * k / 5
             strengths = (ring1, 2 - ring1, ring2, 2 - ring2)
+        first_loc = 2 * np.pi * location / 20
         return {
-            "stim1_loc": first,
-            "stim2_loc": np.mod(first + np.pi, 2 * np.pi),
+            "stim1_loc": first_loc,
+            "stim2_loc": np.mod(first_loc + np.pi, 2 * np.pi),
             **dict(zip(STRENGTH_KEYS, strengths, strict=True)),
         }
 
@@ -126,7 +122,11 @@ class DecisionFamily(_Decision):
         "stim1": "input_duration_ms",
         "go1": "response_ms",
     }
-    TEST_STRENGTHS = (0.8, 0.4)
+    TEST_TIMING_MS: ClassVar[dict[str, float]] = {  # Ctx DM and MultSen DM; DM 1/2 differ
+        "input_start_ms": 500.0,
+        "input_duration_ms": 1000.0,
+        "response_ms": 500.0,
+    }
 
     def _stimuli(
         self, conditions: dict[str, np.ndarray], epochs: dict[str, np.ndarray], length: np.ndarray
@@ -146,6 +146,14 @@ class DelayDecisionFamily(_Decision):
         "stim2": "stimulus2_ms",
         "delay2": "delay2_ms",
         "go1": "response_ms",
+    }
+    TEST_TIMING_MS: ClassVar[dict[str, float]] = {  # Ctx and MultSen Dly DM; Dly DM 1/2 differ
+        "input_start_ms": 500.0,
+        "input_duration_ms": 500.0,
+        "delay_ms": 1000.0,
+        "stimulus2_ms": 500.0,
+        "delay2_ms": 500.0,
+        "response_ms": 500.0,
     }
 
     def _stimuli(

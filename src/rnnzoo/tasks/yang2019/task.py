@@ -128,6 +128,12 @@ class YangTask(Task):
                     f"{sorted(set(template) - derived)}"
                 )
         arrays = {k: np.atleast_1d(np.asarray(v)) for k, v in values.items()}
+        flat = [k for k, v in arrays.items() if v.ndim != 1]
+        if flat:
+            raise InvalidParameterError(
+                f"{self.name}: conditions must be scalars or 1-d arrays; got {flat[0]!r} with "
+                f"shape {arrays[flat[0]].shape}"
+            )
         sizes = {len(v) for v in arrays.values()} - {1}
         if len(sizes) > 1:
             raise InvalidParameterError(

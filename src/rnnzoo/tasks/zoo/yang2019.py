@@ -287,11 +287,6 @@ class DelayAnti(_DelayRule):
 
 class _DecisionRule(DecisionFamily):
     versions: ClassVar[dict[str, Version]] = versions.DECISION
-    TEST_TIMING_MS: ClassVar[dict[str, float]] = {
-        "input_start_ms": 500.0,
-        "input_duration_ms": 1000.0,
-        "response_ms": 500.0,
-    }
 
 
 @register
@@ -390,14 +385,11 @@ class MultiDM(_DecisionRule):
     )
 
 
-_DELAY_DM_TIMING = {
-    "input_start_ms": 500.0,
-    "input_duration_ms": 500.0,
-    "delay_ms": 1000.0,
-    "stimulus2_ms": 500.0,
+_ONE_RING_DELAY_TIMING = {
+    **DelayDecisionFamily.TEST_TIMING_MS,
+    "delay2_ms": 200.0,
+    "response_ms": 300.0,
 }
-_ONE_RING_DELAY_TIMING = {**_DELAY_DM_TIMING, "delay2_ms": 200.0, "response_ms": 300.0}
-_BOTH_RINGS_DELAY_TIMING = {**_DELAY_DM_TIMING, "delay2_ms": 500.0, "response_ms": 500.0}
 _ONE_RING_DELAY_TEXT = (
     "Original timing fix1 500, stim1 500, delay1 1000, stim2 500, delay2 200, go1 300 ms. "
 )
@@ -408,8 +400,6 @@ _BOTH_RINGS_DELAY_TEXT = (
 
 class _DelayDecisionRule(DelayDecisionFamily):
     versions: ClassVar[dict[str, Version]] = versions.DELAY_DECISION
-    TEST_STRENGTHS = (0.8, 0.4)
-    TEST_TIMING_MS: ClassVar[dict[str, float]] = _BOTH_RINGS_DELAY_TIMING
 
 
 @register
