@@ -312,9 +312,9 @@ class Task:
 
     def _with_noise(self, batch: TrialBatch, rng: np.random.Generator) -> TrialBatch:
         p = self.params
-        if not p.add_noise or p.noise_scale == 0:
+        if not p.add_noise or p.input_noise_std == 0:
             return batch
-        noise = input_noise(rng, batch.inputs.shape, p.noise_scale, p.noise_decay_ms, p.dt_ms)
+        noise = input_noise(rng, batch.inputs.shape, p.input_noise_std, p.noise_decay_ms, p.dt_ms)
         np.copyto(noise, 0.0, where=~batch.valid[:, :, None])
         noise += batch.inputs
         return replace(batch, inputs=noise)

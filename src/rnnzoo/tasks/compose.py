@@ -309,11 +309,11 @@ class MultiTask:
         inputs = batch.inputs.copy()
         for k, task in enumerate(self.tasks):
             p = task.params
-            if not p.add_noise or p.noise_scale == 0:
+            if not p.add_noise or p.input_noise_std == 0:
                 continue
             ins = self._in_slices[k]
             shape = (batch.n_steps, batch.batch_size, ins.stop - ins.start)
-            noise = input_noise(rng, shape, p.noise_scale, p.noise_decay_ms, p.dt_ms)
+            noise = input_noise(rng, shape, p.input_noise_std, p.noise_decay_ms, p.dt_ms)
             mine = (
                 batch.valid
                 & ((batch.conditions["task_index"] == k) | (self.mode == "parallel"))[None, :]

@@ -111,6 +111,15 @@ class TaskParams(BaseModel):
         """Steps for a duration in ms at this ``dt_ms`` (the one rounding rule)."""
         return steps(duration_ms, self.dt_ms)
 
+    @property
+    def input_noise_std(self) -> float:
+        """Standard deviation of the input noise on each step (and stationary, for OU noise).
+
+        ``noise_scale`` itself here; a task whose source states its noise in another convention
+        (for example a continuous-time density) overrides this and documents the conversion.
+        """
+        return float(self.noise_scale)
+
     def to_json_dict(self) -> dict[str, Any]:
         """All parameters as JSON-compatible values (durations as dicts with ``kind``)."""
         return self.model_dump(mode="json")

@@ -1,0 +1,44 @@
+"""The performance rule of Yang et al. (2019) (``network.get_perf``), at the last step only."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnzoo.tasks.yang2019.encoding import circular_distance, population_vector
+
+FIXATION_THRESHOLD = 0.5
+"""The fixation output counts as fixating when above this value."""
+
+ANGLE_TOLERANCE_RAD = 0.2 * np.pi
+"""A response is on target when its population-vector angle is closer than this (36 deg)."""
+
+
+def last_step_correct(
+    outputs: np.ndarray, lengths: np.ndarray, response_angle: np.ndarray
+) -> np.ndarray:
+    """1.0 for each correct trial, else 0.0 -> (B,).
+
+    Parameters
+    ----------
+    outputs : ndarray (T, B, 33), fixation output first, then the 32 ring outputs.
+    lengths : int ndarray (B,); the rule reads step ``lengths[b] - 1`` only.
+    response_angle : ndarray (B,), the target angle in rad; NaN where the trial must end in
+        fixation.
+
+    A fixate trial is correct iff the fixation output is > 0.5. A response trial is correct
+    iff the fixation output is < 0.5 and the population vector of the ring outputs lies
+    strictly closer than 0.2*pi to the target angle.
+    """
+    last = outputs[np.asarray(lengths) - 1, np.arange(outputs.shape[1])]  # (B, 33)
+    fixation = last[:, 0]
+    should_fixate = np.isnan(response_angle)
+    read_out = population_vector(last[:, 1:])
+    on_target = np.zeros(len(fixation), dtype=bool)
+    aim = ~should_fixate & ~np.isnan(read_out)
+    on_target[aim] = circular_distance(read_out[aim], response_angle[aim]) < ANGLE_TOLERANCE_RAD
+    correct = np.where(
+        should_fixate,
+        fixation > FIXATION_THRESHOLD,
+        (fixation < FIXATION_THRESHOLD) & on_target,
+    )
+    return correct.astype(np.float64)
