@@ -18,7 +18,6 @@ elementwise ops, the readout one batched matmul after it.  Per-step inputs come 
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -125,7 +124,9 @@ class _DiscreteNetwork(Network):
         batch = inputs.shape[2]
         if initial is None:
             initial = self.w_in.new_zeros(self.n_models, batch, self.state_size)
-        hidden, states = self._run(self._project(inputs.to(dtype)), initial.to(dtype), return_states)
+        hidden, states = self._run(
+            self._project(inputs.to(dtype)), initial.to(dtype), return_states
+        )
         outputs = self.readout_activation(self._linear_readout(hidden).transpose(0, 1))
         return outputs, None if states is None else states.transpose(0, 1)
 
@@ -138,8 +139,7 @@ class _DiscreteNetwork(Network):
             )
         if inputs.shape != (m, state.shape[1], n_in):
             raise InvalidParameterError(
-                f"inputs must have shape ({m}, {state.shape[1]}, {n_in}); "
-                f"got {tuple(inputs.shape)}"
+                f"inputs must have shape ({m}, {state.shape[1]}, {n_in}); got {tuple(inputs.shape)}"
             )
         _, states = self._run(self._project(inputs.unsqueeze(0)), state, True)
         return states[:, 0]
@@ -185,9 +185,7 @@ class VanillaRNN(_DiscreteNetwork):
         return stacked, stacked if keep_states else None
 
 
-def _gated_init(
-    generator: torch.Generator, gates: int, size: int, n_in: int
-) -> dict[str, Tensor]:
+def _gated_init(generator: torch.Generator, gates: int, size: int, n_in: int) -> dict[str, Tensor]:
     """PyTorch's default for GRU/LSTM: every weight and bias ~ U(-1/sqrt(N), 1/sqrt(N))."""
     bound = 1 / math.sqrt(size)
     return {
