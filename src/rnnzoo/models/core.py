@@ -235,7 +235,7 @@ class _LeakyNetwork(torch.autograd.Function):
                 g, through, spare = spare, through, g
         grad_h0 = g
 
-        post_flat, pre_flat = _flat(post), _flat(activity[:, :steps])
+        pre_flat = _flat(activity[:, :steps])
         last = activity[:, steps, :, :size]
         if isinstance(op, _Dense):  # one matmul over the padded buffers: (M, N + O, N + I + 1)
             combined = torch.bmm(_flat(post_padded).transpose(1, 2), _flat(padded[:, :steps]))
