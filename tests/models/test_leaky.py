@@ -244,3 +244,20 @@ def test_bad_shapes_and_member_lists_are_clear_errors():
         net(torch.zeros(5, 2, 4))
     with pytest.raises(InvalidParameterError, match="initial_state must have shape"):
         net(torch.zeros(5, 2, 3), initial_state=torch.zeros(3, 8))
+
+
+def test_member_keeps_dtype_and_its_config_rebuilds_its_initial_weights():
+    from rnnzoo.models import from_config
+
+    ens = make_model("leaky_rate", 3, 2, n_hidden=6, ensemble=3, seed=2).double()
+    member = ens.member(2)
+    assert member.w_rec.dtype == torch.float64 and member.config.member == 2
+    rebuilt = from_config(member.config)
+    torch.testing.assert_close(rebuilt.w_rec[0].double(), ens.w_rec[2])
+
+
+def test_empty_batches_are_clear_errors():
+    net = make_model("leaky_rate", 3, 2, n_hidden=6)
+    for shape in ((0, 2, 3), (4, 0, 3)):
+        with pytest.raises(InvalidParameterError, match="at least one time step and one trial"):
+            net(torch.zeros(shape))

@@ -29,6 +29,9 @@ class ModelConfig(BaseModel):
     dt_ms: float = Field(gt=0, description="time step of the task (ms)")
     ensemble: int | None = Field(None, ge=1, description="members M (None = standalone network)")
     seed: int = Field(0, ge=0, description="seed of the initial weights")
+    member: int = Field(
+        0, ge=0, description="index of the first member's initial-weight stream for this seed"
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="options of the kind")
 
 
@@ -45,11 +48,12 @@ def seeded_generator(seed: int, *key: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
-def member_generator(seed: int, member: int) -> torch.Generator:
-    """The generator that initialises ``member`` of networks built with ``seed``: member i of
-    an ensemble is initialised exactly as standalone network i, so an ensemble is exactly M
-    independent networks."""
-    return seeded_generator(seed, 0, member)
+def member_generator(config: ModelConfig, index: int) -> torch.Generator:
+    """The generator that initialises member ``index`` of a network with ``config``: stream
+    ``config.member + index`` of ``config.seed``.  Member i of an ensemble is initialised
+    exactly as the standalone network with member=i, so an ensemble is exactly M independent
+    networks, and an extracted member's config rebuilds its initial weights."""
+    return seeded_generator(config.seed, 0, config.member + index)
 
 
 class Network(nn.Module):
@@ -87,6 +91,14 @@ class Network(nn.Module):
         """One step of the true dynamics: state (M, B, S), inputs (M, B, I) -> next state."""
         raise NotImplementedError
 
+    def rates(self, states: Tensor) -> Tensor:
+        """The activity the readout sees, from states (M, ..., S) -> (M, ..., N)."""
+        raise NotImplementedError
+
+    def readout(self, states: Tensor) -> Tensor:
+        """Outputs after the readout activation from states (M, ..., S) -> (M, ..., O)."""
+        raise NotImplementedError
+
     # --- shared behaviour --------------------------------------------------------------
     def forward(
         self,
@@ -116,11 +128,15 @@ class Network(nn.Module):
                 f"member index must be in [0, {self.n_models}); got {index}"
             )
         config = self.config.model_copy(
-            update={"ensemble": None, "options": self._member_options(index)}
+            update={
+                "ensemble": None,
+                "member": self.config.member + index,
+                "options": self._member_options(index),
+            }
         )
         single = type(self)(config, type(self.options)(**config.options))
         state = {k: v[index : index + 1].clone() for k, v in self.state_dict().items()}
-        single.load_state_dict(state)
+        single.load_state_dict(state, assign=True)  # keeps this network's dtype and device
         return single
 
     def _member_options(self, index: int) -> dict[str, Any]:
@@ -136,6 +152,10 @@ class Network(nn.Module):
                 f"inputs must be a torch.Tensor (T, B, I); got {type(inputs).__name__}"
             )
         n_in, m = self.config.n_inputs, self.n_models
+        if inputs.dim() in (3, 4) and (inputs.shape[0] == 0 or inputs.shape[-2] == 0):
+            raise InvalidParameterError(
+                f"inputs must have at least one time step and one trial; got {tuple(inputs.shape)}"
+            )
         if inputs.dim() == 3 and inputs.shape[-1] == n_in:
             return inputs.unsqueeze(1)
         if inputs.dim() == 4 and inputs.shape[1] == m and inputs.shape[-1] == n_in:

@@ -8,7 +8,7 @@ Symbols: T steps, M members, B trials, I inputs, N hidden units, O outputs, G ga
   (``weight_hh``, ``bias_hh``), so member weights copy one to one into ``torch.nn.GRU``/``LSTM``;
 - ``w_out`` (M, O, N), ``b_out`` (M, O): readout y = w_out h + b_out, then the readout activation.
 
-Member i is drawn (in float64) from `member_generator(seed, i)` alone, so an ensemble of M is
+Member i is drawn (in float64) from `member_generator(config, i)` alone, so an ensemble of M is
 exactly M independent networks.  The loop runs under autograd: the input projection is one
 batched matmul over all T steps before it, each step one batched matmul over M plus a few
 elementwise ops, the readout one batched matmul after it.  Per-step inputs come from ``unbind``
@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models.base import ModelConfig, Network, member_generator
+from rnnzoo.models.core import RecurrenceSpec, leaky_network
 from rnnzoo.models.options import GRUOptions, LSTMOptions, NetworkOptions, VanillaOptions
 from rnnzoo.models.registry import register
 
@@ -47,7 +48,7 @@ class _DiscreteNetwork(Network):
 
     def __init__(self, config: ModelConfig, options: NetworkOptions) -> None:
         super().__init__(config, options)
-        members = [self._draw(member_generator(config.seed, i)) for i in range(self.n_models)]
+        members = [self._draw(member_generator(config, i)) for i in range(self.n_models)]
         dtype = torch.get_default_dtype()
         for name in members[0]:
             weight = torch.stack([member[name] for member in members]).to(dtype)
@@ -161,6 +162,34 @@ class VanillaRNN(_DiscreteNetwork):
     title = "Discrete-time vanilla RNN"
     menu_rank = 10
     Options = VanillaOptions
+
+    def _forward(
+        self,
+        inputs: Tensor,
+        initial: Tensor | None,
+        generator: torch.Generator | None,
+        return_states: bool,
+    ) -> tuple[Tensor, Tensor | None]:
+        """The fused leaky core at alpha = 1: h = f(W h + W_in u + b) is the rate form there."""
+        x = (inputs[:, 0] if inputs.shape[1] == 1 else inputs).to(self.w_in.dtype)
+        size, batch = self.options.n_hidden, inputs.shape[2]
+        h0 = self.w_in.new_zeros(self.n_models, batch, size) if initial is None else initial
+        alpha = self.w_in.new_ones(self.n_models, 1, size)
+        spec = RecurrenceSpec("rate", self.options.activation)
+        linear, states = leaky_network(
+            spec,
+            x,
+            None,
+            h0.to(self.w_in.dtype),
+            alpha,
+            self.w_in,
+            self.bias,
+            self.w_out,
+            self.b_out,
+            (self.w_rec,),
+        )
+        outputs = self.readout_activation(linear.permute(1, 0, 2, 3))
+        return outputs, states.permute(1, 0, 2, 3) if return_states else None
 
     def _draw(self, generator: torch.Generator) -> dict[str, Tensor]:
         size, n_in, g = self.options.n_hidden, self.config.n_inputs, self.options.g

@@ -30,8 +30,6 @@ from rnnzoo.models.noise import draw_noise
 from rnnzoo.models.options import LeakyCurrentOptions, LeakyOptions, LeakyRateOptions
 from rnnzoo.models.registry import register
 
-_DTYPE = torch.get_default_dtype()
-
 
 class _LeakyNetwork(Network):
     form: ClassVar[str]
@@ -42,9 +40,10 @@ class _LeakyNetwork(Network):
         m_models, size = self.n_models, options.n_hidden
         n_out = config.n_outputs
         members = [self._init_member(i) for i in range(m_models)]
+        dtype = torch.get_default_dtype()
 
         def stack(key: str) -> Tensor:
-            return torch.stack([member[key] for member in members]).to(_DTYPE)
+            return torch.stack([member[key] for member in members]).to(dtype)
 
         self.w_in = nn.Parameter(stack("w_in"), requires_grad=options.train_input)
         self.bias = nn.Parameter(torch.zeros(m_models, size), requires_grad=options.train_bias)
@@ -67,15 +66,15 @@ class _LeakyNetwork(Network):
             readout = readout * (self._signs() > 0)
         self.register_buffer("out_mask", readout.view(1, 1, size).repeat(m_models, 1, 1))
         self.register_buffer("alpha", stack("alpha").view(m_models, 1, size))
-        rec_sigma = torch.tensor(options.per_member("recurrent_noise", m_models), dtype=_DTYPE)
+        rec_sigma = torch.tensor(options.per_member("recurrent_noise", m_models), dtype=dtype)
         self.register_buffer(
             "rec_noise_std",
             rec_sigma.view(m_models, 1, 1, 1) * torch.sqrt(2 / self.alpha).unsqueeze(1),
         )
-        in_sigma = torch.tensor(options.per_member("input_noise", m_models), dtype=_DTYPE)
+        in_sigma = torch.tensor(options.per_member("input_noise", m_models), dtype=dtype)
         alpha_e = torch.tensor([config.dt_ms / t for t in options.per_member("tau_ms", m_models)])
         self.register_buffer(
-            "in_noise_std", (in_sigma * torch.sqrt(2 / alpha_e)).view(m_models, 1, 1).to(_DTYPE)
+            "in_noise_std", (in_sigma * torch.sqrt(2 / alpha_e)).view(m_models, 1, 1).to(dtype)
         )
         self.register_buffer("activation_slope", torch.full((m_models,), options.activation_slope))
         self.noise_generator = seeded_generator(config.seed, 1)
@@ -95,7 +94,7 @@ class _LeakyNetwork(Network):
     def _init_member(self, index: int) -> dict[str, Tensor]:
         """Initial tensors of member ``index`` (float64, from its own generator)."""
         opts, cfg = self.options, self.config
-        gen = member_generator(cfg.seed, index)
+        gen = member_generator(cfg, index)
         size, n_in, n_out = opts.n_hidden, cfg.n_inputs, cfg.n_outputs
 
         def pick(name: str):

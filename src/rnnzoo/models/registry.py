@@ -44,9 +44,11 @@ def make_model(
     dt_ms: float = 10.0,
     ensemble: int | None = None,
     seed: int = 0,
+    member: int = 0,
     **options: Any,
 ) -> Network:
-    """Build a network of ``kind`` (validated options; ``ensemble`` = M members or None).
+    """Build a network of ``kind`` (validated options; ``ensemble`` = M members or None;
+    ``member`` = which initial-weight stream of ``seed`` the first member takes).
 
     Raises InvalidParameterError naming the option for a bad value, UnknownNameError for an
     unknown kind.
@@ -61,6 +63,7 @@ def make_model(
             dt_ms=dt_ms,
             ensemble=ensemble,
             seed=seed,
+            member=member,
             options=parsed.model_dump(mode="json", exclude_defaults=True),
         )
     except ValidationError as exc:
@@ -82,6 +85,7 @@ def from_config(config: ModelConfig | dict[str, Any]) -> Network:
         dt_ms=config.dt_ms,
         ensemble=config.ensemble,
         seed=config.seed,
+        member=config.member,
         **config.options,
     )
 
