@@ -51,28 +51,51 @@ class RecurrenceSpec:
     slope: float = 0.0
 
 
+class _Steps:
+    """Per-step views: for a single dense network (M = 1) the loops run on 2-D views with
+    mm/addmm, whose dispatch is about 20 % cheaper than bmm/baddbmm at N = 64."""
+
+    def __init__(self, squeeze: bool) -> None:
+        self.squeeze = squeeze
+        self.mm, self.addmm = (torch.mm, torch.addmm) if squeeze else (torch.bmm, torch.baddbmm)
+
+    def member(self, x: Tensor) -> Tensor:
+        """(M, ...) -> (...) when squeezing."""
+        return x[0] if self.squeeze else x
+
+    def over_time(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Per-step views of a member-major (M, T, ...) buffer."""
+        return x[0].unbind(0) if self.squeeze else x.unbind(1)
+
+    def time_major(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Per-step views of a time-major (T, M, ...) buffer."""
+        return x[:, 0].unbind(0) if self.squeeze else x.unbind(0)
+
+
 class _Dense:
     """Dense recurrence with the input weights and bias appended: W_aug = [W, W_in, b]
     (``tail`` = [W_in, b]; backward needs only W)."""
 
-    def __init__(self, weight: Tensor, tail: Tensor | None = None) -> None:
-        self.weight = weight
+    def __init__(self, weight: Tensor, tail: Tensor | None = None, squeeze: bool = False) -> None:
+        pick = _Steps(squeeze)
+        self.mm, self.addmm = pick.mm, pick.addmm
+        self.weight = pick.member(weight)
         if tail is not None:
-            self.w_aug_t = torch.cat([weight, tail], dim=2).transpose(1, 2)
+            self.w_aug_t = pick.member(torch.cat([weight, tail], dim=2)).transpose(-1, -2)
 
     def drive_into(self, out: Tensor, activity: Tensor, noise: Tensor | None) -> Tensor:
         """out = [r, u, 1] W_aug^T (+ noise): the pre-activation of one step."""
         if noise is None:
-            return torch.bmm(activity, self.w_aug_t, out=out)
-        return torch.baddbmm(noise, activity, self.w_aug_t, out=out)
+            return self.mm(activity, self.w_aug_t, out=out)
+        return self.addmm(noise, activity, self.w_aug_t, out=out)
 
     def back_into(self, out: Tensor, add: Tensor, g: Tensor) -> Tensor:
         """out = add + g W."""
-        return torch.baddbmm(add, g, self.weight, out=out)
+        return self.addmm(add, g, self.weight, out=out)
 
     def transpose_into(self, out: Tensor, g: Tensor) -> Tensor:
         """out = g W."""
-        return torch.bmm(g, self.weight, out=out)
+        return self.mm(g, self.weight, out=out)
 
 
 class _LowRank:
@@ -123,30 +146,36 @@ class _LeakyNetwork(torch.autograd.Function):
         n_models, size = w_in.shape[:2]
         steps, batch = inputs.shape[0], inputs.shape[-2]
         tail = torch.cat([w_in, bias.unsqueeze(-1)], dim=2)
-        op = _Dense(weights[0], tail) if len(weights) == 1 else _LowRank(*weights, tail)
+        pick = _Steps(n_models == 1 and len(weights) == 1)
+        op = (
+            _Dense(weights[0], tail, pick.squeeze)
+            if len(weights) == 1
+            else _LowRank(*weights, tail)
+        )
         width = size + tail.shape[-1]
         padded = WORKSPACE.get((n_models, steps + 1, batch, _padded(width)), w_in)
         activity = padded[..., :width]
         _fill_activity_tail(activity, inputs, size)
-        noise_steps = [None] * steps if noise is None else noise.unbind(1)
-        act = activity.unbind(1)
-        act_n = activity[..., :size].unbind(1)  # the r_t (or f(x_t)) part of each row
+        noise_steps = [None] * steps if noise is None else pick.over_time(noise)
+        act = pick.over_time(activity)
+        act_n = pick.over_time(activity[..., :size])  # the r_t (or f(x_t)) part of each row
+        rate = pick.member(alpha)
         if spec.form == "rate":
-            act_n[0].copy_(h0)
+            act_n[0].copy_(pick.member(h0))
             rates = WORKSPACE.get((steps, n_models, batch, size), w_in)  # f(z_t) for backward
-            for t, z in enumerate(rates.unbind(0)):
+            for t, z in enumerate(pick.time_major(rates)):
                 activate_(spec.activation, op.drive_into(z, act[t], noise_steps[t]), spec.slope)
-                torch.lerp(act_n[t], z, alpha, out=act_n[t + 1])
+                torch.lerp(act_n[t], z, rate, out=act_n[t + 1])
             states = activity[:, 1:, :, :size]
             saved = (rates,)
         else:
             states = WORKSPACE.get((n_models, steps, batch, size), w_in)
-            total = h0.new_empty(h0.shape)
-            state = h0
-            for t, x_next in enumerate(states.unbind(1)):
+            state = pick.member(h0)
+            total = state.new_empty(state.shape)
+            for t, x_next in enumerate(pick.over_time(states)):
                 activate_into(spec.activation, state, act_n[t], spec.slope)
                 op.drive_into(total, act[t], noise_steps[t])
-                state = torch.lerp(state, total, alpha, out=x_next)
+                state = torch.lerp(state, total, rate, out=x_next)
             activate_into(spec.activation, state, act_n[steps], spec.slope)
             saved = (states,)
         readout = _flat(activity[:, 1:, :, :size])
@@ -171,15 +200,17 @@ class _LeakyNetwork(torch.autograd.Function):
         steps, size, n_out = steps_1 - 1, w_in.shape[1], w_out.shape[1]
         width = size + w_in.shape[2] + 1
         activity = padded[..., :width]
-        op = _Dense(weights[0]) if len(weights) == 1 else _LowRank(*weights)
+        pick = _Steps(n_models == 1 and len(weights) == 1)
+        op = _Dense(weights[0], squeeze=pick.squeeze) if len(weights) == 1 else _LowRank(*weights)
         gy = (
             activity.new_zeros(n_models, steps, batch, n_out)
             if grad_linear is None
             else grad_linear.contiguous()
         )
-        gy_steps = gy.unbind(1)
-        user = [None] * steps if grad_states is None else grad_states.unbind(1)
-        keep = 1 - alpha
+        gy_steps = pick.over_time(gy)
+        user = [None] * steps if grad_states is None else pick.over_time(grad_states)
+        w_out_step, alpha_step = pick.member(w_out), pick.member(alpha)
+        keep = 1 - alpha_step
         uniform = bool((alpha == alpha.flatten()[0]).all())
         keep_scalar = float(keep.flatten()[0])
 
@@ -189,25 +220,28 @@ class _LeakyNetwork(torch.autograd.Function):
         post[:, 0, :, size:].zero_()
         post[:, 1:, :, size:].copy_(gy[:, :-1])
         grad_drive = post[..., :size]
-        drive_steps = grad_drive.unbind(1)
+        drive_steps = pick.over_time(grad_drive)
         # three (M, B, N) buffers rotate: the gradient g, and two results computed from it
-        buffers = [activity.new_empty(n_models, batch, size) for _ in range(3)]
+        buffers = [pick.member(activity.new_empty(n_models, batch, size)) for _ in range(3)]
+        mm, addmm = pick.mm, pick.addmm
 
         def add_user(x: Tensor, t: int) -> Tensor:
             return x if user[t] is None else x.add_(user[t])
 
         if spec.form == "rate":
-            gains = derivative_from_output_(spec.activation, extra, spec.slope).mul_(alpha)
+            gains = pick.time_major(
+                derivative_from_output_(spec.activation, extra, spec.slope).mul_(alpha)
+            )
             g, base, new = buffers
-            add_user(torch.bmm(gy_steps[-1], w_out, out=g), steps - 1)
+            add_user(mm(gy_steps[-1], w_out_step, out=g), steps - 1)
             for t in range(steps - 1, -1, -1):
                 gz = torch.mul(g, gains[t], out=drive_steps[t])
                 if t == 0:
                     torch.mul(g, keep, out=base)
                 elif uniform:
-                    torch.baddbmm(g, gy_steps[t - 1], w_out, beta=keep_scalar, out=base)
+                    addmm(g, gy_steps[t - 1], w_out_step, beta=keep_scalar, out=base)
                 else:
-                    torch.addcmul(torch.bmm(gy_steps[t - 1], w_out, out=base), keep, g, out=base)
+                    torch.addcmul(mm(gy_steps[t - 1], w_out_step, out=base), keep, g, out=base)
                 if t > 0:
                     add_user(base, t - 1)
                 g, base, new = op.back_into(new, base, gz), g, base
@@ -219,21 +253,21 @@ class _LeakyNetwork(torch.autograd.Function):
                 ),
                 spec.slope,
             )
-            slope_steps = slopes.unbind(1)
+            slope_steps = pick.over_time(slopes)
             g, through, spare = buffers
-            torch.bmm(gy_steps[-1], w_out, out=g).mul_(slope_steps[steps])
+            mm(gy_steps[-1], w_out_step, out=g).mul_(slope_steps[steps])
             add_user(g, steps - 1)
             for t in range(steps - 1, -1, -1):
-                gu = torch.mul(g, alpha, out=drive_steps[t])
+                gu = torch.mul(g, alpha_step, out=drive_steps[t])
                 op.transpose_into(through, gu)  # dL/df(x_t) through the recurrence
                 if t > 0:  # ... and through the readout of f(x_t)
-                    torch.baddbmm(through, gy_steps[t - 1], w_out, out=spare)
+                    addmm(through, gy_steps[t - 1], w_out_step, out=spare)
                     through, spare = spare, through
                 torch.mul(g, keep, out=spare).addcmul_(slope_steps[t], through)
                 if t > 0:
                     add_user(spare, t - 1)
                 g, through, spare = spare, through, g
-        grad_h0 = g
+        grad_h0 = g.unsqueeze(0) if pick.squeeze else g
 
         pre_flat = _flat(activity[:, :steps])
         last = activity[:, steps, :, :size]
@@ -250,7 +284,7 @@ class _LeakyNetwork(torch.autograd.Function):
             grad_rec = (grad_m, grad_n)
             grad_tail = torch.bmm(drive_flat.transpose(1, 2), pre_flat[..., size:])
             grad_w_out = torch.bmm(_flat(post[..., size:]).transpose(1, 2), rec_pre)
-        grad_w_out = grad_w_out + torch.bmm(gy_steps[-1].transpose(1, 2), last)
+        grad_w_out = grad_w_out + torch.bmm(gy[:, -1].transpose(1, 2), last)
 
         needs = ctx.needs_input_grad
         grad_inputs = None
