@@ -2,7 +2,7 @@
 
 Run by hand (not in CI), one torch thread::
 
-    .venv/bin/python benchmarks/bench_models.py [--quick] [--out docs/benchmarks/models.md]
+    .venv/bin/python benchmarks/bench_models.py [--quick] [--out tables.md]
 
 Each configuration (N neurons, T steps, M networks, B = 64 trials, 3 inputs, 3 outputs, ReLU
 rate network, MSE loss, Adam) runs in its own fresh process so that its peak memory (max RSS)
