@@ -176,26 +176,18 @@ class _LeakyNetwork(Network):
         x = inputs[:, 0] if inputs.shape[1] == 1 else inputs
         x = x.to(self.w_in.dtype)
         generator = self.noise_generator if generator is None else generator
-        if bool((self.in_noise_std > 0).any()):
-            shared = (
-                x.unsqueeze(1).expand(steps, m_models, batch, x.shape[-1]) if x.dim() == 3 else x
-            )
-            noise = torch.randn(shared.shape, generator=generator, dtype=x.dtype).to(x.device)
-            x = shared + noise * self.in_noise_std
+        decay = 0.0
+        if self.options.noise_tau_ms > 0:
+            decay = math.exp(-self.config.dt_ms / self.options.noise_tau_ms)
+        if bool((self.in_noise_std > 0).any()):  # on the inputs u, before W_in
+            shape = (steps, m_models, batch, x.shape[-1])
+            noise = draw_noise(shape, self.in_noise_std, decay, generator, x, time_dim=0)
+            x = noise.add_(x.unsqueeze(1) if x.dim() == 3 else x)
         noise = None
         if bool((self.rec_noise_std > 0).any()):
-            decay = 0.0
-            if self.options.noise_tau_ms > 0:
-                decay = math.exp(-self.config.dt_ms / self.options.noise_tau_ms)
-            noise = draw_noise(
-                (m_models, steps, batch, size),
-                self.rec_noise_std,
-                decay,
-                generator,
-                self.w_in,
-                time_dim=1,
-            )
-        h0 = self.w_in.new_zeros(m_models, batch, size) if initial is None else initial
+            shape = (m_models, steps, batch, size)
+            noise = draw_noise(shape, self.rec_noise_std, decay, generator, self.w_in, time_dim=1)
+        h0 = self.w_in.new_zeros(m_models, batch, size) if initial is None else initial.to(x.dtype)
         args = (
             h0,
             self.alpha,
