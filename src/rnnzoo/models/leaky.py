@@ -171,22 +171,9 @@ class _LeakyNetwork(Network):
         return RecurrenceSpec(self.form, self.options.activation, float(self.activation_slope[0]))
 
     def _forward(self, inputs, initial, generator, return_states):
-        m_models, size = self.n_models, self.options.n_hidden
-        steps, batch = inputs.shape[0], inputs.shape[2]
+        m_models, size, batch = self.n_models, self.options.n_hidden, inputs.shape[2]
         x = inputs[:, 0] if inputs.shape[1] == 1 else inputs
-        x = x.to(self.w_in.dtype)
-        generator = self.noise_generator if generator is None else generator
-        decay = 0.0
-        if self.options.noise_tau_ms > 0:
-            decay = math.exp(-self.config.dt_ms / self.options.noise_tau_ms)
-        if bool((self.in_noise_std > 0).any()):  # on the inputs u, before W_in
-            shape = (steps, m_models, batch, x.shape[-1])
-            noise = draw_noise(shape, self.in_noise_std, decay, generator, x, time_dim=0)
-            x = noise.add_(x.unsqueeze(1) if x.dim() == 3 else x)
-        noise = None
-        if bool((self.rec_noise_std > 0).any()):
-            shape = (m_models, steps, batch, size)
-            noise = draw_noise(shape, self.rec_noise_std, decay, generator, self.w_in, time_dim=1)
+        x, noise = self.sample_noise(x.to(self.w_in.dtype), generator)
         h0 = self.w_in.new_zeros(m_models, batch, size) if initial is None else initial.to(x.dtype)
         args = (
             h0,
@@ -203,6 +190,33 @@ class _LeakyNetwork(Network):
             linear, states = self._recompute(x, noise, args, return_states)
         outputs = self.readout_activation(linear.permute(1, 0, 2, 3))
         return outputs, (states.permute(1, 0, 2, 3) if return_states else None)
+
+    def sample_noise(
+        self, x: Tensor, generator: torch.Generator | None, dt_factor: int = 1
+    ) -> tuple[Tensor, Tensor | None]:
+        """Draw the network noise for a run over ``x`` (T, B, I) or (T, M, B, I) whose steps
+        last ``dt_factor`` * dt_ms (coarsened discretization uses dt_factor > 1: stds scale
+        by 1/sqrt(dt_factor), the OU decay per step by dt_factor).
+
+        Returns the inputs with input noise added ((T, M, B, I); ``x`` itself when there is
+        none) and the recurrent noise (M, T, B, N) in the drive, or None.  Draws in this order
+        from ``generator`` (the network's own stream when None)."""
+        steps, batch = x.shape[0], x.shape[-2]
+        generator = self.noise_generator if generator is None else generator
+        decay = 0.0
+        if self.options.noise_tau_ms > 0:
+            decay = math.exp(-dt_factor * self.config.dt_ms / self.options.noise_tau_ms)
+        scale = 1 / math.sqrt(dt_factor)
+        if bool((self.in_noise_std > 0).any()):  # on the inputs u, before W_in
+            shape = (steps, self.n_models, batch, x.shape[-1])
+            std = self.in_noise_std if dt_factor == 1 else self.in_noise_std * scale
+            noise = draw_noise(shape, std, decay, generator, x, time_dim=0)
+            x = noise.add_(x.unsqueeze(1) if x.dim() == 3 else x)
+        if not bool((self.rec_noise_std > 0).any()):
+            return x, None
+        shape = (self.n_models, steps, batch, self.options.n_hidden)
+        std = self.rec_noise_std if dt_factor == 1 else self.rec_noise_std * scale
+        return x, draw_noise(shape, std, decay, generator, self.w_in, time_dim=1)
 
     def _recompute(self, x, noise, args, return_states):
         """Chunks of `checkpoint_steps` steps whose internals are recomputed in backward."""
