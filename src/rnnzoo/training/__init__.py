@@ -1,0 +1,1 @@
+"""Training: the trainer and seed 002's long-dependency methods (`rnnzoo.training.methods`)."""
