@@ -252,7 +252,8 @@ def test_theta_anneals_to_one_as_the_authors_scripts():
     assert [cd.theta(k / 6) for k in range(6)] + [cd.theta(1.0)] == [10, 8, 6, 4, 2, 1, 1]
     ten = make_method("cd", theta=10, step_count=10)
     assert [ten.theta((k + 0.5) / 11) for k in range(11)] == [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1]
-    assert make_method("cd").schedule(0.0) == {"theta": 10}
+    assert make_method("cd").schedule(np.float32(0.0)) == {"theta": 10}
+    assert make_method("control").schedule(0.3) == {}
 
 
 # --- gradients, ensembles, reproducibility ------------------------------------------------------

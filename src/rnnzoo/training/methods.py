@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from numbers import Real
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -134,7 +135,7 @@ class SkipParams(_Params):
 
 # --- schedules ------------------------------------------------------------------------------
 def _check_progress(progress: float) -> float:
-    if isinstance(progress, bool) or not isinstance(progress, (int, float)):
+    if isinstance(progress, bool) or not isinstance(progress, Real):
         raise InvalidParameterError(f"'progress' must be a number in [0, 1]; got {progress!r}")
     if not 0 <= progress <= 1:  # also rejects NaN
         raise InvalidParameterError(f"'progress' must be in [0, 1]; got {progress!r}")
@@ -425,7 +426,8 @@ def _plan(
         if not aligned or (lengths == lengths[0]).all():
             starts.append((where, float(lengths[0])))
         else:
-            starts.append((where, torch.tensor(span[t], dtype=like.dtype).view(1, batch, 1)))
+            span_t = torch.tensor(span[t], dtype=like.dtype, device=like.device)
+            starts.append((where, span_t.view(1, batch, 1)))
     return starts, [mask(land[t]) for t in range(steps_1)]
 
 
