@@ -94,8 +94,9 @@ class TrainResult:
 def ensemble_statistic(performance: np.ndarray, statistic: str) -> float:
     """Reduce per-member performance (M,) to one number.
 
-    "mean_10_90": mean over the members between the 10th and 90th percentile (seed 002's
-    trimmed mean); "min", "mean", "median" as named.
+    "mean_10_90": seed 002's trimmed mean: members sorted, the lowest and highest
+    floor(M / 10) dropped, the rest averaged (all members when M < 10); "min", "mean",
+    "median" as named.
     """
     perf = np.asarray(performance, dtype=np.float64)
     if statistic == "min":
@@ -105,8 +106,8 @@ def ensemble_statistic(performance: np.ndarray, statistic: str) -> float:
     if statistic == "median":
         return float(np.median(perf))
     if statistic == "mean_10_90":
-        lo, hi = np.percentile(perf, [10, 90])
-        return float(perf[(perf >= lo) & (perf <= hi)].mean())
+        cut = len(perf) // 10
+        return float(np.sort(perf)[cut : len(perf) - cut].mean())
     raise InvalidParameterError(
         f"'statistic' must be one of mean_10_90, min, mean, median; got {statistic!r}"
     )
