@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p out
+rm -rf out/train  # a fresh run each time (a previous one would need --resume)
 .venv/bin/rnnzoo train --out out/train
 echo "done: open out/train/report.png; the summary is out/train/summary.json"
