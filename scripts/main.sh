@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
-# The main job, from a fresh machine: set up, then generate and plot a task.
-# (Later issues turn this into "train a network on a task and show it".)
+# The main job, from a fresh machine: set up, then train a leaky rate network on the 3-bit
+# flip-flop to criterion and write its report (out/train/report.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p out
-.venv/bin/rnnzoo tasks list
-.venv/bin/rnnzoo tasks show flipflop --version jarne2020
-.venv/bin/rnnzoo tasks preview flipflop --version jarne2020 --out out/flipflop.png
-.venv/bin/rnnzoo tasks export flipflop --version jarne2020 --batch-size 256 --seed 0 --out out/flipflop.h5
-echo "done: open out/flipflop.png; the dataset is out/flipflop.h5"
+rm -rf out/train  # a fresh run each time (a previous one would need --resume)
+.venv/bin/rnnzoo train --out out/train
+echo "done: open out/train/report.png; the summary is out/train/summary.json"

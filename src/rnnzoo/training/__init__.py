@@ -1,1 +1,20 @@
-"""Training: the trainer and seed 002's long-dependency methods (`rnnzoo.training.methods`)."""
+"""Layer 3: training — BPTT with masked losses, thresholds, checkpoints with exact resume,
+run directories and the SQLite results table.
+
+    >>> config = RunConfig(task={"task": "flipflop"})
+    >>> result = train(config, "out/run")          # writes out/run/summary.json
+"""
+
+from rnnzoo.training.config import MethodSpec, ModelSpec, RunConfig, TrainConfig
+from rnnzoo.training.trainer import Trainer, TrainResult, ensemble_statistic, train
+
+__all__ = [
+    "MethodSpec",
+    "ModelSpec",
+    "RunConfig",
+    "TrainConfig",
+    "TrainResult",
+    "Trainer",
+    "ensemble_statistic",
+    "train",
+]
