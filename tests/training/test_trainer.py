@@ -283,3 +283,25 @@ def test_model_of_run_loads_like_any_model(tmp_path, control):
     net = load_model(tmp_path / "m" / "model.safetensors")
     ref = make_model("leaky_rate", 3, 3, n_hidden=16, recurrent_noise=0.05)
     assert net.config.options == ref.config.options
+
+
+@pytest.mark.parametrize(
+    ("anneal", "expected"),
+    [(None, [0.0, 1 / 6, 1.0, 1.0]), (0, [1.0] * 4), (4, [0.0, 0.25, 1.0, 1.0])],
+)
+def test_method_progress_anneals_over_the_first_half_of_training_by_default(
+    tmp_path, anneal, expected
+):
+    from rnnzoo.training.trainer import Trainer
+
+    seen = []
+
+    class Recorder:
+        name = "control"
+
+        def outputs(self, net, inputs, progress, generator, *, conditions=None):
+            seen.append(progress)
+            return net(inputs, generator=generator).outputs
+
+    Trainer(small(anneal_steps=anneal), tmp_path / "run", method=Recorder()).run()
+    assert [seen[i] for i in (0, 1, 6, 11)] == pytest.approx(expected)

@@ -48,8 +48,11 @@ class TrainConfig(BaseModel):
         description="ensemble statistic compared with the target (mean_10_90 = mean over the "
         "10th-90th percentile of members, as seed 002)",
     )
-    anneal_steps: int = Field(
-        0, ge=0, description="steps over which a method's progress goes from 0 to 1 (0 = at once)"
+    anneal_steps: int | None = Field(
+        None,
+        ge=0,
+        description="steps over which a method's progress goes from 0 to 1 (0 = at once; None = "
+        "the first half of max_steps, as seed 002 anneals over 20,000 of 40,000 steps)",
     )
     checkpoint_every: int = Field(200, ge=1, description="steps between checkpoints")
     on_divergence: Literal["stop", "rollback"] = Field(

@@ -292,9 +292,12 @@ class Trainer:
         return {"members": perf.tolist(), "statistic": ensemble_statistic(perf, self.tc.statistic)}
 
     def _progress_value(self) -> float:
-        if self.tc.anneal_steps == 0:
+        anneal = self.tc.anneal_steps
+        if anneal is None:
+            anneal = self.tc.max_steps // 2
+        if anneal == 0:
             return 1.0
-        return min(1.0, self.step / self.tc.anneal_steps)
+        return min(1.0, self.step / anneal)
 
     # --- state ---------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
