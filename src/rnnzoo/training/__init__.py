@@ -5,12 +5,13 @@ run directories and the SQLite results table.
     >>> result = train(config, "out/run")          # writes out/run/summary.json
 """
 
-from rnnzoo.training.config import MethodSpec, ModelSpec, RunConfig, TrainConfig
+from rnnzoo.training.config import MethodSpec, ModelSpec, Ramp, RunConfig, TrainConfig
 from rnnzoo.training.trainer import Trainer, TrainResult, ensemble_statistic, train
 
 __all__ = [
     "MethodSpec",
     "ModelSpec",
+    "Ramp",
     "RunConfig",
     "TrainConfig",
     "TrainResult",

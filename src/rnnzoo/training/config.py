@@ -19,6 +19,29 @@ from rnnzoo.tasks.params import parse_validation_error
 STATISTICS = ("mean_10_90", "min", "mean", "median")
 
 
+class Ramp(BaseModel):
+    """One curriculum ramp: task parameter ``param`` goes from ``start`` to ``end`` over the
+    first ``steps`` training steps and stays at ``end`` after; "linear" moves every step, "step"
+    holds ``stages`` equal plateaus (start, ..., end).  See `rnnzoo.training.curriculum`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    param: str = Field(description="task parameter name (e.g. delay_ms)")
+    start: float = Field(description="value at step 0 (ms for durations)")
+    end: float = Field(description="value from step ``steps`` on")
+    steps: int = Field(ge=1, description="training steps over which the value ramps")
+    schedule: Literal["linear", "step"] = Field("linear", description="linear or staircase")
+    stages: int | None = Field(None, ge=2, description="plateaus of a 'step' schedule")
+
+    @model_validator(mode="after")
+    def _stages_iff_step(self) -> Ramp:
+        if self.schedule == "step" and self.stages is None:
+            raise ValueError("'stages' is required with schedule 'step' (number of plateaus)")
+        if self.schedule == "linear" and self.stages is not None:
+            raise ValueError("'stages' is only used with schedule 'step'")
+        return self
+
+
 class TrainConfig(BaseModel):
     """Settings of one training run (frozen; a misspelt name is an error)."""
 
@@ -62,6 +85,9 @@ class TrainConfig(BaseModel):
     divergence_loss: float = Field(1e6, gt=0, description="a loss above this counts as divergence")
     seed: int = Field(0, ge=0, description="seed of weights, trials and network noise")
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="where to train")
+    curriculum: tuple[Ramp, ...] = Field(
+        (), description="task parameters ramped over training (see rnnzoo.training.curriculum)"
+    )
 
 
 class ModelSpec(BaseModel):

@@ -33,6 +33,7 @@ from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network, make_model, save_model
 from rnnzoo.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rnnzoo.training.config import RunConfig
+from rnnzoo.training.curriculum import Curriculum
 from rnnzoo.training.losses import (
     activity_penalty,
     clip_grad_norm_per_member,
@@ -192,6 +193,7 @@ class Trainer:
         db: str | Path | None = None,
         progress: bool | None = None,
         callback: Callable[[dict[str, Any]], None] | None = None,
+        net: Network | None = None,
     ) -> None:
         self.config = config
         self.tc = config.train
@@ -200,7 +202,12 @@ class Trainer:
         self.callback = callback
         self.device = resolve_device(self.tc.device)
         self.task = build_task(config)
-        self.net = build_network(config, self.task).to(self.device)
+        self.curriculum = Curriculum(config.train.curriculum, config.task, self.task)
+        if net is None:
+            net = build_network(config, self.task)
+        else:
+            _check_fits(net, config, self.task)
+        self.net = net.to(self.device)
         self.method = method if method is not None else build_method(config)
         if hasattr(self.method, "check"):
             self.method.check(self.net)  # e.g. CD/SCTT/DASC need a leaky network
@@ -274,20 +281,21 @@ class Trainer:
             loss = loss + activity_penalty(rates, weights, tc.l1_activity, tc.l2_activity)
         return loss
 
+    def current_task(self) -> Any:
+        """The task at the current step (the curriculum's, else the configured one)."""
+        return self.curriculum.task(self.step, self.task)
+
     @torch.no_grad()
-    def evaluate(self, index: int) -> dict[str, Any]:
-        """Performance per member and its statistic on held-out batch ``index`` (true dynamics)."""
-        batch = self.task.generate(
-            self.tc.eval_batch_size, self.tc.seed, split="validation", index=index
-        )
+    def evaluate(self, index: int, task: Any = None, split: str = "validation") -> dict[str, Any]:
+        """Performance per member and its statistic on held-out batch ``index`` (true dynamics)
+        of ``task`` (default: the current task, with the curriculum's values at this step)."""
+        task = self.current_task() if task is None else task
+        batch = task.generate(self.tc.eval_batch_size, self.tc.seed, split=split, index=index)
         inputs = torch.from_numpy(batch.inputs).to(self.device)
         gen = _generator(self.tc.seed, self.device, 2, index)
         outputs = self._member_axis(self.net(inputs, generator=gen).outputs).cpu()
         perf = np.array(
-            [
-                float(np.mean(self.task.performance(outputs[:, m], batch)))
-                for m in range(self.n_models)
-            ]
+            [float(np.mean(task.performance(outputs[:, m], batch))) for m in range(self.n_models)]
         )
         return {"members": perf.tolist(), "statistic": ensemble_statistic(perf, self.tc.statistic)}
 
@@ -386,7 +394,8 @@ class Trainer:
             if self.criterion is not None and self.step > 0:
                 status = "reached"
             while status != "reached" and self.step < self.tc.max_steps:
-                batch = self.task.generate(self.tc.batch_size, self.tc.seed, index=self.step)
+                task = self.current_task()
+                batch = task.generate(self.tc.batch_size, self.tc.seed, index=self.step)
                 loss = self.losses(batch, self._progress_value())
                 total = loss.sum()
                 bad = self._divergence(loss)
@@ -485,15 +494,16 @@ class Trainer:
 
     def _evaluate_and_log(self, window: list[float]) -> None:
         self.last_eval = self.evaluate(self.step // self.tc.eval_every)
-        self._log(
-            {
-                "step": self.step,
-                "loss": float(np.mean(window)) if window else self.last_loss,
-                "performance": self.last_eval["statistic"],
-                "performance_members": self.last_eval["members"],
-                "wall_clock_s": round(self.elapsed_s, 4),
-            }
-        )
+        record = {
+            "step": self.step,
+            "loss": float(np.mean(window)) if window else self.last_loss,
+            "performance": self.last_eval["statistic"],
+            "performance_members": self.last_eval["members"],
+            "wall_clock_s": round(self.elapsed_s, 4),
+        }
+        if self.curriculum.ramps:
+            record["curriculum"] = self.curriculum.values(self.step)
+        self._log(record)
 
     def _log(self, record: dict[str, Any]) -> None:
         if self.out is None:
@@ -585,6 +595,31 @@ def train(
     """
     trainer = Trainer(config, out, method=method, db=db, progress=progress, callback=callback)
     return trainer.run(resume=resume)
+
+
+def _check_fits(net: Network, config: RunConfig, task: Any) -> None:
+    """Raise unless ``net`` is the network ``config`` would build for ``task`` (kind, sizes)."""
+    want = {
+        "kind": config.model.kind,
+        "n_inputs": task.n_inputs,
+        "n_outputs": task.n_outputs,
+        "ensemble": config.model.ensemble,
+        "dt_ms": task_dt_ms(task),
+    }
+    have = {
+        "kind": net.config.kind,
+        "n_inputs": net.config.n_inputs,
+        "n_outputs": net.config.n_outputs,
+        "ensemble": net.config.ensemble,
+        "dt_ms": float(net.config.dt_ms),
+    }
+    diff = [
+        f"{k}: network {have[k]!r}, task/config {want[k]!r}" for k in want if have[k] != want[k]
+    ]
+    if diff:
+        raise InvalidParameterError(
+            "the network does not fit this run's task/model: " + "; ".join(diff)
+        )
 
 
 def _clone(obj: Any) -> Any:
