@@ -6,6 +6,7 @@ run directories and the SQLite results table.
 """
 
 from rnnzoo.training.config import MethodSpec, ModelSpec, Ramp, RunConfig, TrainConfig
+from rnnzoo.training.sequence import train_sequence
 from rnnzoo.training.trainer import Trainer, TrainResult, ensemble_statistic, train
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "Trainer",
     "ensemble_statistic",
     "train",
+    "train_sequence",
 ]

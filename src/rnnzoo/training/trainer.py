@@ -140,6 +140,33 @@ def _generator(seed: int, device: torch.device, *key: int) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(_seed_int(seed, *key))
 
 
+@torch.no_grad()
+def evaluate_network(
+    net: Network,
+    task: Any,
+    batch_size: int,
+    seed: int,
+    statistic: str,
+    *,
+    index: int = 0,
+    split: str = "validation",
+) -> dict[str, Any]:
+    """Performance of ``net`` (true dynamics) on held-out batch ``index`` of ``task``'s
+    ``split`` stream: {"members": per-member mean performance (M,), "statistic": reduced}."""
+    device = next(net.parameters()).device
+    batch = task.generate(batch_size, seed, split=split, index=index)
+    inputs = torch.from_numpy(batch.inputs).to(device)
+    gen = _generator(seed, device, 2, index)
+    outputs = net(inputs, generator=gen).outputs
+    if net.config.ensemble is None:
+        outputs = outputs.unsqueeze(1)
+    outputs = outputs.cpu()
+    perf = np.array(
+        [float(np.mean(task.performance(outputs[:, m], batch))) for m in range(net.n_models)]
+    )
+    return {"members": perf.tolist(), "statistic": ensemble_statistic(perf, statistic)}
+
+
 def build_task(config: RunConfig) -> Any:
     """The task (or composition) of a run config."""
     from rnnzoo.tasks import from_config
@@ -285,19 +312,17 @@ class Trainer:
         """The task at the current step (the curriculum's, else the configured one)."""
         return self.curriculum.task(self.step, self.task)
 
-    @torch.no_grad()
-    def evaluate(self, index: int, task: Any = None, split: str = "validation") -> dict[str, Any]:
-        """Performance per member and its statistic on held-out batch ``index`` (true dynamics)
-        of ``task`` (default: the current task, with the curriculum's values at this step)."""
-        task = self.current_task() if task is None else task
-        batch = task.generate(self.tc.eval_batch_size, self.tc.seed, split=split, index=index)
-        inputs = torch.from_numpy(batch.inputs).to(self.device)
-        gen = _generator(self.tc.seed, self.device, 2, index)
-        outputs = self._member_axis(self.net(inputs, generator=gen).outputs).cpu()
-        perf = np.array(
-            [float(np.mean(task.performance(outputs[:, m], batch))) for m in range(self.n_models)]
+    def evaluate(self, index: int) -> dict[str, Any]:
+        """Performance per member and its statistic on held-out batch ``index`` of the current
+        task (with the curriculum's values at this step), true dynamics."""
+        return evaluate_network(
+            self.net,
+            self.current_task(),
+            self.tc.eval_batch_size,
+            self.tc.seed,
+            self.tc.statistic,
+            index=index,
         )
-        return {"members": perf.tolist(), "statistic": ensemble_statistic(perf, self.tc.statistic)}
 
     def _progress_value(self) -> float:
         anneal = self.tc.anneal_steps
@@ -662,4 +687,4 @@ class _ProgressBar:
             self.progress.stop()
 
 
-__all__ = ["Method", "TrainResult", "Trainer", "ensemble_statistic", "train"]
+__all__ = ["Method", "TrainResult", "Trainer", "ensemble_statistic", "evaluate_network", "train"]
