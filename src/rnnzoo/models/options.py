@@ -18,7 +18,10 @@ NonNegative = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(gt=0, le=1)]
 
 
-def _field(default: Any, description: str, unit: str = "", per_member: bool = False, **kw: Any):
+def _field(
+    default: Any, description: str, unit: str = "", per_member: bool = False, **kw: Any
+) -> Any:
+    """A pydantic Field carrying its unit and whether it may vary across ensemble members."""
     extra = {"unit": unit, "per_member": per_member}
     return Field(default, description=description, json_schema_extra=extra, **kw)
 
