@@ -3,8 +3,8 @@
 Run by hand (not in CI)::
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_methods.py \
-        [--tasks delaygo,delayanti] [--version soo2023] [--set delay_ms=2000] \
-        [--methods control,cd,sctt,dasc] [--steps 1500] [--ensemble 8] [--n-hidden 64] \
+        [--tasks delaygo,delayanti] [--version soo2023] [--set warmup_ms=0] \
+        [--methods control,cd,sctt,dasc] [--steps 2000] [--ensemble 8] [--n-hidden 64] \
         [--workers 2] [--out docs/benchmarks/methods_run]
 
 For every (task, method) one training run trains an ensemble of ``--ensemble`` leaky ReLU
@@ -172,19 +172,28 @@ def table(rows: list[dict[str, Any]], tasks: list[str], methods: list[str]) -> s
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tasks", default="delaygo,delayanti", help="comma-separated task names")
+    p.add_argument("--tasks", default="delaygo", help="comma-separated task names")
     p.add_argument("--version", default="soo2023", help="task version (dt 5 ms: soo2023)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="task parameter override for every task (YAML value), e.g. delay_ms=2000")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="task parameter override for every task (YAML value), e.g. delay_ms=2000",
+    )
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated methods")
-    p.add_argument("--steps", type=int, default=1500, help="training-step budget per run")
+    p.add_argument("--steps", type=int, default=2000, help="training-step budget per run")
     p.add_argument("--ensemble", type=int, default=8, help="members (seeds) per run")
     p.add_argument("--n-hidden", type=int, default=64, help="neurons per network")
     p.add_argument("--batch-size", type=int, default=32, help="trials per step")
-    p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
-    p.add_argument("--target", type=float, default=None,
-                   help="criterion (mean_10_90 performance); default: the task metric's")
-    p.add_argument("--eval-every", type=int, default=25, help="steps between evaluations")
+    p.add_argument("--lr", type=float, default=1e-2, help="Adam learning rate")
+    p.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        help="criterion (mean_10_90 performance); default: the task metric's",
+    )
+    p.add_argument("--eval-every", type=int, default=50, help="steps between evaluations")
     p.add_argument("--eval-batch-size", type=int, default=128, help="held-out trials")
     p.add_argument("--seed", type=int, default=0, help="base seed of weights and trials")
     p.add_argument("--workers", type=int, default=2, help="runs in parallel (processes)")
