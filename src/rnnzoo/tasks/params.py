@@ -98,13 +98,18 @@ class TaskParams(BaseModel):
         return self
 
     def check_grace_leaves_scored_steps(self, window: str = "response_ms") -> None:
-        """Raise when ``response_grace_ms`` covers the whole ``window`` epoch (nothing scored)."""
+        """Raise when ``response_grace_ms`` covers the whole ``window`` epoch (nothing scored);
+        for a duration law, its shortest value must keep a scored step."""
         length = getattr(self, window)
         grace = self.response_grace_ms  # declared by the decision tasks that call this
-        if self.steps(grace) >= self.steps(length):
+        if isinstance(length, DURATION_TYPES):
+            shortest, what = length.lowest_ms, f"the shortest {window}={length}"
+        else:
+            shortest, what = length, f"{window}={length:g}"
+        if self.steps(grace) >= self.steps(shortest):
             raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of {window}="
-                f"{length:g} at dt_ms={self.dt_ms:g}; got {grace:g}"
+                f"'response_grace_ms' must leave at least one scored step of {what} "
+                f"at dt_ms={self.dt_ms:g}; got {grace:g}"
             )
 
     def steps(self, duration_ms: float | np.ndarray) -> np.ndarray:

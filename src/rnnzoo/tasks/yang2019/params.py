@@ -90,13 +90,6 @@ class YangParams(TaskParams):
         """Per-step input noise std: sigma_x * sqrt(2 / alpha) with alpha = dt_ms / tau_ms."""
         return float(self.noise_scale * math.sqrt(2.0 * self.tau_ms / self.dt_ms))
 
-    def _check_response_is_scored(self, response: Fixed | Uniform | Choice) -> None:
-        if self.steps(self.response_grace_ms) >= self.steps(response.lowest_ms):
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of the shortest "
-                f"response_ms={response} at dt_ms={self.dt_ms:g}; got {self.response_grace_ms:g}"
-            )
-
 
 class GoParams(YangParams):
     """Go and Anti: the stimulus appears during fixation and the go cue follows."""
@@ -116,7 +109,7 @@ class GoParams(YangParams):
 
     @model_validator(mode="after")
     def _response_is_scored(self) -> GoParams:
-        self._check_response_is_scored(self.response_ms)
+        self.check_grace_leaves_scored_steps()
         return self
 
 
@@ -136,7 +129,7 @@ class ReactParams(YangParams):
 
     @model_validator(mode="after")
     def _response_is_scored(self) -> ReactParams:
-        self._check_response_is_scored(self.response_ms)
+        self.check_grace_leaves_scored_steps()
         return self
 
 
@@ -154,7 +147,7 @@ class DelayParams(YangParams):
 
     @model_validator(mode="after")
     def _response_is_scored(self) -> DelayParams:
-        self._check_response_is_scored(self.response_ms)
+        self.check_grace_leaves_scored_steps()
         return self
 
 
@@ -205,7 +198,7 @@ class DecisionParams(_StrengthParams):
     @model_validator(mode="after")
     def _consistent(self) -> DecisionParams:
         self._check_strengths()
-        self._check_response_is_scored(self.response_ms)
+        self.check_grace_leaves_scored_steps()
         return self
 
 
@@ -237,7 +230,7 @@ class DelayDecisionParams(_StrengthParams):
     @model_validator(mode="after")
     def _consistent(self) -> DelayDecisionParams:
         self._check_strengths()
-        self._check_response_is_scored(self.response_ms)
+        self.check_grace_leaves_scored_steps()
         return self
 
 
@@ -268,7 +261,7 @@ class MatchParams(YangParams):
                 f"'test_ms' must be always 0 or always > 0 (it selects the trial structure); "
                 f"got {law}"
             )
-        self._check_response_is_scored(self.response_ms)
+        self.check_grace_leaves_scored_steps()
         return self
 
 

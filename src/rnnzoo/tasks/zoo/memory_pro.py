@@ -92,14 +92,7 @@ class MemoryProParams(TaskParams):
 
     @model_validator(mode="after")
     def _response_is_scored(self) -> MemoryProParams:
-        grace = self.steps(self.response_grace_ms)
-        shortest = self.steps(self.response_ms.lowest_ms)
-        if grace >= shortest:
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of the shortest "
-                f"response ({self.response_ms.lowest_ms:g} ms) at dt_ms={self.dt_ms:g}; "
-                f"got {self.response_grace_ms:g}"
-            )
+        self.check_grace_leaves_scored_steps()
         return self
 
 

@@ -102,12 +102,7 @@ class RuleReversalParams(TaskParams):
                 f"'switch_trials' must be increasing trial indices below n_trials={self.n_trials}; "
                 f"got {trials}"
             )
-        if self.steps(self.response_grace_ms) >= self.steps(self.response_ms.lowest_ms):
-            raise ValueError(
-                f"'response_grace_ms' must leave at least one scored step of the shortest "
-                f"response ({self.response_ms.lowest_ms:g} ms) at dt_ms={self.dt_ms:g}; "
-                f"got {self.response_grace_ms:g}"
-            )
+        self.check_grace_leaves_scored_steps()
         return self
 
 
