@@ -7,12 +7,14 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError, RnnzooError
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 
 P = ParamSpec("P")
 R = TypeVar("R")

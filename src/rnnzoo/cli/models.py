@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from rnnzoo.cli._common import one_line_errors, print_json
+from rnnzoo.cli._common import JsonOpt, one_line_errors, print_json
 
 app = typer.Typer(help="The network zoo: list kinds and show their options.", no_args_is_help=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 
 
 @app.command("list")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from rnnzoo.cli._common import (
+    JsonOpt,
     check_output_path,
     one_line_errors,
     parse_sets,
@@ -25,7 +26,6 @@ SetOpt = Annotated[
         "--set", "-s", help="PARAM=VALUE (repeatable); durations: 500, uniform(200,800), ..."
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
 
 
 @app.command("list")
