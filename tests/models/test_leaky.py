@@ -261,3 +261,14 @@ def test_empty_batches_are_clear_errors():
     for shape in ((0, 2, 3), (4, 0, 3)):
         with pytest.raises(InvalidParameterError, match="at least one time step and one trial"):
             net(torch.zeros(shape))
+
+
+def test_workspace_keeps_buffers_between_steps_until_cleared():
+    from rnnzoo.models.workspace import WORKSPACE
+
+    net = make_model("leaky_rate", 3, 2, n_hidden=8)
+    net(torch.randn(5, 2, 3)).outputs.sum().backward()
+    assert WORKSPACE.bytes_held > 0
+    WORKSPACE.clear()
+    assert WORKSPACE.bytes_held == 0
+    assert net(torch.randn(5, 2, 3)).outputs.shape == (5, 2, 2)

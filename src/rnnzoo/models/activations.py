@@ -10,8 +10,6 @@ import torch
 from torch import Tensor
 from torch.nn import functional
 
-ACTIVATIONS = ("relu", "tanh", "softplus", "sigmoid", "prelu")
-
 
 def activate(name: str, z: Tensor, slope: float = 0.0) -> Tensor:
     """f(z) as a new tensor (differentiable by autograd)."""
@@ -72,12 +70,3 @@ def derivative_from_output_(name: str, phi: Tensor, slope: float = 0.0) -> Tenso
         positive = phi > 0
         return phi.fill_(slope).masked_fill_(positive, 1.0)
     raise ValueError(f"unknown activation '{name}'")
-
-
-def derivative_(name: str, z: Tensor, slope: float = 0.0) -> Tensor:
-    """f'(z) written into ``z``."""
-    if name == "softplus":
-        return z.sigmoid_()
-    if name in ("relu", "prelu"):  # the sign of z decides, as it does for f(z)
-        return derivative_from_output_(name, z, slope)
-    return derivative_from_output_(name, activate_(name, z, slope), slope)
