@@ -42,10 +42,11 @@ class NetworkOutput(NamedTuple):
     states: Tensor | None
 
 
-def seeded_generator(seed: int, *key: int) -> torch.Generator:
-    """A torch generator for stream ``key`` of ``seed`` (NumPy's SeedSequence spawn keys)."""
+def seeded_generator(seed: int, *key: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A torch generator on ``device`` for stream ``key`` of ``seed`` (NumPy's SeedSequence
+    spawn keys)."""
     state = np.random.SeedSequence(seed, spawn_key=key).generate_state(2, dtype=np.uint32)
-    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+    return torch.Generator(device=device).manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
 def member_generator(config: ModelConfig, index: int) -> torch.Generator:

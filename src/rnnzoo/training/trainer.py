@@ -31,6 +31,7 @@ from torch import Tensor
 from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network, make_model, save_model
+from rnnzoo.models.base import seeded_generator
 from rnnzoo.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rnnzoo.training.config import RunConfig
 from rnnzoo.training.curriculum import Curriculum
@@ -131,15 +132,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _seed_int(seed: int, *key: int) -> int:
-    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(2, dtype=np.uint32)
-    return int(state[0]) << 32 | int(state[1])
-
-
-def _generator(seed: int, device: torch.device, *key: int) -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(_seed_int(seed, *key))
-
-
 @torch.no_grad()
 def evaluate_network(
     net: Network,
@@ -156,7 +148,7 @@ def evaluate_network(
     device = next(net.parameters()).device
     batch = task.generate(batch_size, seed, split=split, index=index)
     inputs = torch.from_numpy(batch.inputs).to(device)
-    gen = _generator(seed, device, 2, index)
+    gen = seeded_generator(seed, 2, index, device=device)
     outputs = net(inputs, generator=gen).outputs
     if net.config.ensemble is None:
         outputs = outputs.unsqueeze(1)
@@ -249,7 +241,7 @@ class Trainer:
             )
         self.needs_states = needs_states
         self.optimizer = self._make_optimizer()
-        self.noise = _generator(self.tc.seed, self.device, 1)
+        self.noise = seeded_generator(self.tc.seed, 1, device=self.device)
         self.step = 0
         self.lr_scale = 1.0
         self.rollbacks = 0
