@@ -305,3 +305,17 @@ def test_method_progress_anneals_over_the_first_half_of_training_by_default(
 
     Trainer(small(anneal_steps=anneal), tmp_path / "run", method=Recorder()).run()
     assert [seen[i] for i in (0, 1, 6, 11)] == pytest.approx(expected)
+
+
+def test_a_running_run_has_a_row_that_its_end_replaces(tmp_path, control):
+    seen = []
+
+    def look(_record):
+        seen.extend(read_runs(tmp_path / "results.sqlite"))
+
+    train(small(max_steps=2, eval_every=1), tmp_path / "t", method=control, callback=look)
+    assert [row["status"] for row in seen] == ["running", "running"]
+    assert seen[0]["task"] == "flipflop" and seen[0]["run_dir"] == str((tmp_path / "t").resolve())
+    rows = read_runs(tmp_path / "results.sqlite")
+    assert len(rows) == 1 and rows[0]["status"] == "max_steps"
+    assert rows[0]["run_id"] == seen[0]["run_id"]

@@ -43,6 +43,7 @@ from rnnzoo.training.losses import (
     member_grad_norms,
     weight_penalty,
 )
+from rnnzoo.training.results import record_run
 
 DEFAULT_TARGET = 0.95  # for tasks without a metric criterion (compositions)
 
@@ -400,6 +401,7 @@ class Trainer:
             self._trim_metrics(self.step if resumed else 0)
         if not resumed:
             self.checkpoint()
+        self._record({**self._identity(), "status": "running", "steps": self.step})
         status = "max_steps"
         divergence = None
         updating = False
@@ -540,9 +542,27 @@ class Trainer:
         with atomic_path(path) as tmp:
             Path(tmp).write_text("".join(line + "\n" for line in keep))
 
-    def _finish(self, status: str, divergence: dict[str, Any] | None) -> TrainResult:
+    def _identity(self) -> dict[str, Any]:
+        """The results-table columns that name this run."""
         cfg = self.config
-        task_name = cfg.task.get("task", "compose")
+        return {
+            "run_id": self.run_id,
+            "task": cfg.task.get("task", "compose"),
+            "version": str(cfg.task.get("version", "")),
+            "model": cfg.model.kind,
+            "method": cfg.method.name,
+            "seed": self.tc.seed,
+            "run_dir": None if self.out is None else str(self.out.resolve()),
+        }
+
+    def _record(self, row: dict[str, Any]) -> None:
+        """Insert or replace this run's row in the results table (runs with a directory)."""
+        if self.out is None:
+            return
+        db = Path(self.db) if self.db is not None else self.out.resolve().parent / "results.sqlite"
+        record_run(db, {**row, "created": datetime.now(UTC).isoformat(timespec="seconds")})
+
+    def _finish(self, status: str, divergence: dict[str, Any] | None) -> TrainResult:
         perf = self.last_eval
         crit = self.criterion or {}
         result = TrainResult(
@@ -562,33 +582,15 @@ class Trainer:
             final_loss=self.last_loss,
             divergence=divergence,
             rollbacks=self.rollbacks,
-            task=task_name,
-            version=str(cfg.task.get("version", "")),
-            model=cfg.model.kind,
-            method=cfg.method.name,
-            seed=self.tc.seed,
-            ensemble=cfg.model.ensemble,
-            run_dir=None if self.out is None else str(self.out.resolve()),
+            ensemble=self.config.model.ensemble,
             net=self.net,
+            **{k: v for k, v in self._identity().items() if k != "run_id"},
         )
         if self.out is not None:
             save_model(self.net, self.out / "model.safetensors")
             with atomic_path(self.out / "summary.json") as tmp:
                 Path(tmp).write_text(json.dumps(result.summary(), indent=2) + "\n")
-            db = (
-                Path(self.db)
-                if self.db is not None
-                else self.out.resolve().parent / "results.sqlite"
-            )
-            from rnnzoo.training.results import record_run
-
-            record_run(
-                db,
-                {
-                    **result.summary(),
-                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                },
-            )
+            self._record(result.summary())
         return result
 
 
