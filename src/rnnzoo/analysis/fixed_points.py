@@ -194,9 +194,13 @@ def _newton_polish(step, x: torch.Tensor, n_steps: int, halvings: int = 10) -> t
 
 
 def _inliers(x: np.ndarray, x0: np.ndarray, scale: float) -> np.ndarray:
+    """Points within ``scale`` mean initial distances of the initial centroid (all points when
+    the initial states do not spread)."""
     centre = x0.mean(axis=0)
     typical = np.linalg.norm(x0 - centre, axis=1).mean()
-    return np.linalg.norm(x - centre, axis=1) <= scale * max(typical, 1e-12)
+    if typical == 0:
+        return np.ones(len(x), dtype=bool)
+    return np.linalg.norm(x - centre, axis=1) <= scale * typical
 
 
 def _unique(x: np.ndarray, speed: np.ndarray, tol: float) -> np.ndarray:

@@ -55,7 +55,7 @@ def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Netwo
     return config, single_network(net, member), build_task(config)
 
 
-def test_batch(task: Any, seed: int) -> TrialBatch:
+def analysis_batch(task: Any, seed: int) -> TrialBatch:
     """The task's deterministic test grid (at most MAX_TRIALS trials), or a seeded test batch
     for tasks without one."""
     batch = task.generate_test() if hasattr(task, "generate_test") else None
@@ -104,7 +104,7 @@ def analyze_run(
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'out': '{out}' is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    batch = test_batch(task, seed)
+    batch = analysis_batch(task, seed)
     sim = simulate(net, batch.inputs)
     valid = batch.valid
     rest = resting_input(batch)
@@ -123,7 +123,7 @@ def analyze_run(
         "resting_input": rest.tolist(),
         "n_fixed_points": fixed.n_fixed,
         "n_stable": fixed.n_stable,
-        "fixed_points": fixed.summary(),
+        "fixed_points": _with_projections(fixed, space),
         "participation_ratio": participation_ratio(sim.rates[valid]),
         "pca_explained_variance": space.explained_variance_ratio.tolist(),
         "autocorrelation_time_ms": autocorrelation_time(correlation, batch.dt_ms),
@@ -136,6 +136,14 @@ def analyze_run(
     summary["figures"] = figures
     with atomic_path(out / "summary.json") as tmp:
         Path(tmp).write_text(json.dumps(_finite(summary), indent=2) + "\n")
+    return summary
+
+
+def _with_projections(fixed: FixedPoints, space) -> dict[str, Any]:
+    """The fixed points' summary with each point's coordinates on the PCs ("pca")."""
+    summary = fixed.summary()
+    for point, coords in zip(summary["points"], space.transform(fixed.states), strict=True):
+        point["pca"] = coords.tolist()
     return summary
 
 
