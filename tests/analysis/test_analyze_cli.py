@@ -63,9 +63,10 @@ def test_member_and_latent_circuit(tiny_ensemble_run):
     assert circuit["n_nodes"] == 2 and "perturbation" in circuit
     _check_figures(summary, folder)
     assert (folder / summary["figures"]["latent_circuit"]).is_file()
-    # the Python API returns the same summary for the same arguments
-    again = analyze_run(tiny_ensemble_run, folder, member=1, latent_circuit=True)
-    assert json.loads(json.dumps(again))["n_fixed_points"] == summary["n_fixed_points"]
+    # the Python API gives the same analysis (here without the latent circuit)
+    again = analyze_run(tiny_ensemble_run, folder / "again", member=1)
+    assert again["fixed_points"] == summary["fixed_points"]
+    assert json.loads((folder / "again" / "summary.json").read_text()) == again
 
 
 @pytest.mark.parametrize(
@@ -114,4 +115,30 @@ def test_main_job_network_has_eight_memory_states_on_a_cube(tmp_path):
     coords = np.array([p["pca"] for p in stable])
     for bit in range(3):
         assert _separable(coords, [pattern[bit] for pattern in patterns])
+    _check_figures(summary, run / "analysis")
+
+
+def test_lstm_run_state_is_h_and_c(tmp_path):
+    """S = 2N: fixed points live in [h, c], PCA and figures in h; no perturbation test."""
+    from tests.analysis.conftest import train_run
+
+    run = train_run(
+        tmp_path / "lstm",
+        "--model",
+        "lstm",
+        "--max-steps",
+        "3",
+        "--set",
+        "n_hidden=8",
+        "--set",
+        "n_bits=1",
+        "--set",
+        "trial_ms=300",
+        "--set",
+        "input_end_ms=250",
+    )
+    summary = analyze_run(run, latent_circuit=True)
+    assert summary["fixed_points"]["time"] == "discrete" and summary["spectrum"]["matrix"] == "W_hg"
+    assert all(len(p["pca"]) == 3 for p in summary["fixed_points"]["points"])
+    assert "skipped" in summary["latent_circuit"]["perturbation"]
     _check_figures(summary, run / "analysis")

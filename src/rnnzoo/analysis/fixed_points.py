@@ -29,6 +29,9 @@ class FixedPoints:
     """Unique fixed (and slow) points of one network at one constant input.
 
     states (K, S); speed q (K,) = 1/2 |F(x) - x|^2 per step; outputs (K, O) readouts;
+    rates (K, N) the activity at each point (what PCA of rates projects);
+    unstable_rate_direction (K, N) unit direction of the rates along the first unstable
+    eigen-direction (zeros for points without one);
     eigenvalues (K, S) complex, sorted by decreasing real part (continuous, 1/s) or modulus
     (discrete); is_fixed (K,) q <= tol_fixed; stability (K,) "stable" | "saddle" |
     "unstable" | "marginal"; unstable_directions: per point, (S, k) real unit vectors
@@ -39,6 +42,8 @@ class FixedPoints:
     states: np.ndarray
     speed: np.ndarray
     outputs: np.ndarray
+    rates: np.ndarray
+    unstable_rate_direction: np.ndarray
     eigenvalues: np.ndarray
     is_fixed: np.ndarray
     stability: np.ndarray
@@ -222,17 +227,14 @@ def _linearise(net, step, u, x, speed, tol_fixed, tol_marginal) -> FixedPoints:
     continuous = is_continuous(net)
     size = net.state_size
     dt_s = net.config.dt_ms / 1000.0
-    if len(x):
-        jac = _jacobians(step, x).numpy()
-        with torch.no_grad():
-            outputs = net.readout(x.unsqueeze(0))[0].numpy()
-    else:
-        jac = np.zeros((0, size, size))
-        outputs = np.zeros((0, net.config.n_outputs))
+    jac = _jacobians(step, x).numpy() if len(x) else np.zeros((0, size, size))
+    with torch.no_grad():
+        outputs = net.readout(x.unsqueeze(0))[0].numpy()
+        rates = net.rates(x.unsqueeze(0))[0].numpy()
     if continuous:
         jac = (jac - np.eye(size)) / dt_s
-    eigenvalues, stability, directions = [], [], []
-    for j in jac:
+    eigenvalues, stability, directions, escapes = [], [], [], []
+    for k, j in enumerate(jac):
         values, vectors = np.linalg.eig(j)
         key = -values.real if continuous else -np.abs(values)
         order = np.argsort(key, kind="stable")
@@ -243,18 +245,34 @@ def _linearise(net, step, u, x, speed, tol_fixed, tol_marginal) -> FixedPoints:
         eigenvalues.append(values)
         stability.append(_classify(int(unstable.sum()), int(marginal.sum()), size))
         directions.append(_directions(vectors[:, unstable]))
+        escapes.append(_rate_direction(net, x[k], directions[-1], rates[k]))
     q = speed.numpy()
     return FixedPoints(
         inputs=u,
         states=x.numpy(),
         speed=q,
         outputs=outputs,
+        rates=rates,
+        unstable_rate_direction=np.array(escapes).reshape(len(q), rates.shape[1]),
         eigenvalues=np.array(eigenvalues).reshape(len(q), size),
         is_fixed=q <= tol_fixed,
         stability=np.array(stability, dtype=object),
         unstable_directions=directions,
         time="continuous" if continuous else "discrete",
     )
+
+
+def _rate_direction(net, x: torch.Tensor, directions: np.ndarray, rates: np.ndarray):
+    """Unit direction (N,) in which the rates move along the first unstable direction (zeros
+    when there is none): rates(x + h d) - rates(x) for a small step h."""
+    if directions.shape[1] == 0:
+        return np.zeros_like(rates)
+    step = 1e-6 * max(1.0, float(x.norm()))
+    moved = x + step * torch.from_numpy(directions[:, 0])
+    with torch.no_grad():
+        change = net.rates(moved.view(1, 1, -1))[0, 0].numpy() - rates
+    norm = np.linalg.norm(change)
+    return change / norm if norm > 0 else change
 
 
 def _classify(n_unstable: int, n_marginal: int, size: int) -> str:

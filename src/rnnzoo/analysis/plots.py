@@ -85,7 +85,7 @@ def plot_pca(
         colour = f"C{categories[labels[b]] % 10}"
         ax.plot(*(projections[:, b, j] for j in range(dims)), color=colour, lw=0.5, alpha=0.7)
     if fixed is not None and len(fixed):
-        points = pca_fit.transform(fixed.states)[:, :dims]
+        points = pca_fit.transform(fixed.rates)[:, :dims]
         stable = (fixed.stability == "stable") & fixed.is_fixed
         ax.scatter(*points[stable].T, color="k", s=40, marker="o", label="stable")
         ax.scatter(
@@ -107,14 +107,13 @@ def plot_fixed_points(fixed: FixedPoints, pca_fit: PCA, path: str | Path) -> Pat
     boundary (Re = 0 for continuous time, the unit circle for discrete)."""
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8))
-    points = pca_fit.transform(fixed.states) if len(fixed) else np.zeros((0, 2))
+    points = pca_fit.transform(fixed.rates) if len(fixed) else np.zeros((0, 2))
     for k in range(len(fixed)):
         colour = _STABILITY_COLOURS[str(fixed.stability[k])]
         marker = "o" if fixed.is_fixed[k] else "x"
         left.scatter(points[k, 0], points[k, 1], color=colour, marker=marker, s=30)
-        directions = fixed.unstable_directions[k]
-        if directions.shape[1]:
-            d = directions[:, 0] @ pca_fit.components[:2].T
+        if fixed.unstable_directions[k].shape[1]:
+            d = fixed.unstable_rate_direction[k] @ pca_fit.components[:2].T
             scale = 0.1 * max(np.ptp(points[:, :2]), 1e-6)
             left.plot(*np.stack([points[k, :2] - scale * d, points[k, :2] + scale * d]).T, c=colour)
         right.scatter(fixed.eigenvalues[k].real, fixed.eigenvalues[k].imag, s=6, color=colour)

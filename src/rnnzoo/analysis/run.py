@@ -96,7 +96,7 @@ def analyze_run(
 ) -> dict[str, Any]:
     """Analyse ``run_dir`` (member ``member`` of an ensemble, 0 by default) and write
     ``out`` (default RUN_DIR/analysis)/summary.json plus PNG figures; returns the summary
-    (see the README's "Analysis" section for its keys)."""
+    (see the README's "Analysis" section for its keys; inf and NaN become None)."""
     if seed < 0:
         raise InvalidParameterError(f"'seed' must be >= 0; got {seed}")
     config, net, task = load_run(run_dir, member)
@@ -134,15 +134,16 @@ def analyze_run(
     if latent_circuit:
         summary["latent_circuit"] = _latent_circuit(net, batch, sim, out, figures, seed)
     summary["figures"] = figures
+    summary = _finite(summary)
     with atomic_path(out / "summary.json") as tmp:
-        Path(tmp).write_text(json.dumps(_finite(summary), indent=2) + "\n")
+        Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
 def _with_projections(fixed: FixedPoints, space) -> dict[str, Any]:
     """The fixed points' summary with each point's coordinates on the PCs ("pca")."""
     summary = fixed.summary()
-    for point, coords in zip(summary["points"], space.transform(fixed.states), strict=True):
+    for point, coords in zip(summary["points"], space.transform(fixed.rates), strict=True):
         point["pca"] = coords.tolist()
     return summary
 
