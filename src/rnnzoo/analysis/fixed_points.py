@@ -103,7 +103,7 @@ def find_fixed_points(
     inputs: np.ndarray | None = None,
     *,
     member: int | None = None,
-    max_iters: int = 1000,
+    max_iters: int = 300,
     lr: float = 0.05,
     tol_q: float = 1e-12,
     newton_steps: int = 20,
