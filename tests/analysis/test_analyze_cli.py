@@ -59,13 +59,18 @@ def test_member_and_latent_circuit(tiny_ensemble_run):
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["member"] == 1
     circuit = summary["latent_circuit"]
-    assert -1 <= circuit["embedding_r2"] <= 1 and circuit["output_r2"] <= 1
+    assert circuit["embedding_r2"] <= 1 and circuit["output_r2"] <= 1  # finite (not None)
     assert circuit["n_nodes"] == 2 and "perturbation" in circuit
     _check_figures(summary, folder)
     assert (folder / summary["figures"]["latent_circuit"]).is_file()
     # the Python API gives the same analysis (here without the latent circuit)
     again = analyze_run(tiny_ensemble_run, folder / "again", member=1)
-    assert again["fixed_points"] == summary["fixed_points"]
+    assert again["n_fixed_points"] == summary["n_fixed_points"]
+    for new, old in zip(
+        again["fixed_points"]["points"], summary["fixed_points"]["points"], strict=True
+    ):
+        assert new["stability"] == old["stability"]  # numbers equal up to BLAS rounding
+        assert new["output"] == pytest.approx(old["output"], abs=1e-9)
     assert json.loads((folder / "again" / "summary.json").read_text()) == again
 
 
