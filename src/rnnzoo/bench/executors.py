@@ -1,0 +1,207 @@
+"""Executors: where the jobs of a sweep run.
+
+- `LocalExecutor`: a pool of worker processes on this machine (spawn start method, one torch
+  thread each, one fresh process per job so that a crash of one job, even a segfault, cannot
+  take the pool down).  Ctrl-C forwards SIGINT to the running jobs, which checkpoint and end as
+  "interrupted".
+- `DaskExecutor`: a real Dask distributed cluster: an existing scheduler (``address``), a
+  LocalCluster bound to 127.0.0.1, or a Slurm cluster through dask-jobqueue (the ``slurm``
+  extra).  Workers need rnnzoo importable and the results folder on a shared filesystem.
+
+Both call `on_done(result)` in the parent for every finished job, in completion order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rnnzoo.bench.sweep import DaskSettings
+from rnnzoo.bench.worker import JobTask, run_job
+from rnnzoo.errors import InvalidParameterError
+
+Done = Callable[[dict[str, Any]], None]
+
+
+def default_workers() -> int:
+    """Worker processes that fit this machine: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _job_entry(task: JobTask, results: Any) -> None:
+    """Body of a local worker process: run the job, send its result to the parent.  The
+    process leaves the terminal's process group, so a Ctrl-C reaches it once, forwarded by
+    the parent (a second SIGINT could cut its checkpoint short)."""
+    os.setpgid(0, 0)
+    try:
+        result = run_job(task)
+    except KeyboardInterrupt:  # before training started (e.g. while importing torch)
+        result = {
+            "job_id": task.job.job_id,
+            "status": "interrupted",
+            "resumed_from": None,
+            "statuses": ["interrupted"] * len(task.job.runs),
+            "error": None,
+        }
+    results.put(result)
+
+
+class LocalExecutor:
+    """Run jobs in at most ``workers`` processes at once on this machine."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise InvalidParameterError(f"'--workers' must be >= 1; got {workers}")
+        self.workers = workers or default_workers()
+
+    def run(self, tasks: list[JobTask], on_done: Done) -> None:
+        ctx = mp.get_context("spawn")
+        results = ctx.SimpleQueue()
+        pending = list(reversed(tasks))
+        running: dict[str, tuple[Any, JobTask]] = {}
+        try:
+            while pending or running:
+                while pending and len(running) < self.workers:
+                    task = pending.pop()
+                    proc = ctx.Process(target=_job_entry, args=(task, results), daemon=False)
+                    proc.start()
+                    running[task.job.job_id] = (proc, task)
+                self._collect(results, running, on_done)
+        except KeyboardInterrupt:
+            for proc, _ in running.values():
+                if proc.is_alive():
+                    os.kill(proc.pid, signal.SIGINT)
+            while running:  # each job checkpoints, records "interrupted" and reports
+                self._collect(results, running, on_done)
+            raise
+
+    def _collect(
+        self, results: Any, running: dict[str, tuple[Any, JobTask]], on_done: Done
+    ) -> None:
+        """Wait for one job to report, or for a worker process to die without reporting."""
+        import multiprocessing.connection as conn
+
+        readers = [results._reader] + [proc.sentinel for proc, _ in running.values()]
+        conn.wait(readers, timeout=1.0)
+        while not results.empty():
+            result = results.get()
+            proc, _ = running.pop(result["job_id"])
+            proc.join()
+            on_done(result)
+        for job_id, (proc, task) in list(running.items()):
+            if not proc.is_alive() and results.empty():
+                proc.join()
+                running.pop(job_id)
+                on_done(_record_crash(task, f"worker process died (exit code {proc.exitcode})"))
+
+
+def _record_crash(task: JobTask, error: str) -> dict[str, Any]:
+    """Record every run of a job whose process died as failed."""
+    from rnnzoo.bench.worker import _identity, _record
+
+    _record(
+        task,
+        [
+            {**_identity(task, i), "status": "failed", "error": error}
+            for i in range(len(task.job.runs))
+        ],
+    )
+    return {
+        "job_id": task.job.job_id,
+        "status": "failed",
+        "resumed_from": None,
+        "statuses": ["failed"] * len(task.job.runs),
+        "error": error,
+    }
+
+
+class DaskExecutor:
+    """Run jobs on a Dask distributed cluster (one job per Dask task)."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        settings: DaskSettings | None = None,
+    ) -> None:
+        if workers is not None and workers < 1:
+            raise InvalidParameterError(f"'--workers' must be >= 1; got {workers}")
+        self.address = address
+        self.workers = workers or default_workers()
+        self.settings = settings or DaskSettings()
+
+    @contextmanager
+    def client(self) -> Iterator[Any]:
+        """A connected `distributed.Client` (and the cluster it started, closed on exit)."""
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InvalidParameterError(
+                "the dask executor needs dask[distributed]: pip install 'rnnzoo[dask]'"
+            ) from None
+        if self.address is not None:
+            try:
+                client = Client(self.address, timeout="10s")
+            except OSError as exc:
+                raise InvalidParameterError(
+                    f"'--scheduler': cannot reach '{self.address}': {exc}"
+                ) from None
+            with client:
+                yield client
+            return
+        with self._cluster() as cluster, Client(cluster) as client:
+            yield client
+
+    @contextmanager
+    def _cluster(self) -> Iterator[Any]:
+        if self.settings.cluster == "slurm":
+            cluster = slurm_cluster(self.settings)
+            cluster.scale(jobs=self.settings.jobs)
+        else:
+            from distributed import LocalCluster
+
+            cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+        with cluster:
+            yield cluster
+
+    def run(self, tasks: list[JobTask], on_done: Done) -> None:
+        from distributed import as_completed
+
+        with self.client() as client:
+            futures = {
+                client.submit(run_job, task, key=f"rnnzoo-{task.job.job_id}", pure=False): task
+                for task in tasks
+            }
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    on_done(future.result())
+                except Exception as exc:  # the worker died (e.g. KilledWorker)
+                    on_done(_record_crash(task, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+
+
+def slurm_cluster(settings: DaskSettings) -> Any:
+    """dask-jobqueue's SLURMCluster built from the sweep's ``dask.slurm`` arguments."""
+    try:
+        from dask_jobqueue import SLURMCluster
+    except ImportError:
+        raise InvalidParameterError(
+            "'dask.cluster: slurm' needs dask-jobqueue: pip install 'rnnzoo[slurm]'"
+        ) from None
+    try:
+        return SLURMCluster(**settings.slurm)
+    except TypeError as exc:
+        raise InvalidParameterError(f"'dask.slurm': {exc}") from None
