@@ -19,8 +19,8 @@ from typing import Any
 
 from rnnzoo.bench.sweep import Job
 
-FLOP_RATE = 4e9  # flop/s of the recurrent products, one thread
-SECONDS_PER_TIME_STEP = 2.5e-5  # fixed cost per time step of a training step (fwd + bwd)
+FLOP_RATE = 1.5e10  # flop/s of the recurrent products, one thread
+SECONDS_PER_TIME_STEP = 6e-5  # fixed cost per time step of a training step (fwd + bwd)
 METHOD_FACTOR = {"control": 1.0, "cd": 1.0, "sctt": 1.3, "dasc": 1.3}
 TRIALS_FOR_LENGTH = 3
 
