@@ -5,7 +5,6 @@ of an uninterrupted sweep."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -80,7 +79,7 @@ def test_interrupted_sweep_resumes_to_the_same_weights(tmp_path, reference, how)
         assert time.monotonic() < deadline
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT if how == "sigint" else signal.SIGKILL)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     if how == "sigint":
         assert proc.returncode == 130 and "rerun `rnnzoo bench run" in err
         rows = {r["run_id"]: r["status"] for r in read_runs(sweep.db_path)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from bench_helpers import tiny_sweep, write_sweep
 from typer.testing import CliRunner
 
 from rnnzoo.bench.cost import job_cost
@@ -12,8 +13,6 @@ from rnnzoo.bench.sweep import expand, load_sweep, run_configs, sweep_from_dict
 from rnnzoo.cli.main import app
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks import make
-
-from bench_helpers import tiny_sweep, write_sweep
 
 
 def test_expansion_is_tasks_x_models_x_methods_x_seeds(tmp_path):
