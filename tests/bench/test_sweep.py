@@ -129,3 +129,15 @@ def test_bad_run_options_are_one_line_errors(sweep_file):
     assert result.exit_code == 2 and "'--scheduler' needs '--executor dask'" in result.stderr
     result = CliRunner().invoke(app, ["bench", "run", str(sweep_file), "--workers", "0"])
     assert result.exit_code == 2 and "'--workers'" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["seed002_cpu.yaml", "slurm_example.yaml"])
+def test_example_sweeps_are_valid(name):
+    from pathlib import Path
+
+    sweep = load_sweep(Path(__file__).resolve().parents[2] / "examples" / "sweeps" / name)
+    jobs = expand(sweep)
+    methods = {job.config.method.name for job in jobs}
+    assert methods == {"control", "cd", "sctt", "dasc"}
+    assert all(job.config.task["version"] == "soo2023" for job in jobs)
+    assert all(job.config.task["params"]["dt_ms"] == 5.0 for job in jobs)

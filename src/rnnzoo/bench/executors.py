@@ -18,10 +18,12 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import wait
 from typing import Any
 
 from rnnzoo.bench.sweep import DaskSettings
-from rnnzoo.bench.worker import JobTask, run_job
+from rnnzoo.bench.worker import JobTask, error_line, record_end, run_job
 from rnnzoo.errors import InvalidParameterError
 
 Done = Callable[[dict[str, Any]], None]
@@ -35,7 +37,7 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _job_entry(task: JobTask, results: Any) -> None:
+def _job_entry(task: JobTask, pipe: Any) -> None:
     """Body of a local worker process: run the job, send its result to the parent.  The
     process leaves the terminal's process group, so a Ctrl-C reaches it once, forwarded by
     the parent (a second SIGINT could cut its checkpoint short)."""
@@ -43,14 +45,16 @@ def _job_entry(task: JobTask, results: Any) -> None:
     try:
         result = run_job(task)
     except KeyboardInterrupt:  # before training started (e.g. while importing torch)
-        result = {
-            "job_id": task.job.job_id,
-            "status": "interrupted",
-            "resumed_from": None,
-            "statuses": ["interrupted"] * len(task.job.runs),
-            "error": None,
-        }
-    results.put(result)
+        result = record_end(task, "interrupted")
+    pipe.send(result)
+    pipe.close()
+
+
+@dataclass
+class _Worker:
+    process: Any
+    pipe: Any  # the parent's end: the job's result arrives here
+    task: JobTask
 
 
 class LocalExecutor:
@@ -63,63 +67,44 @@ class LocalExecutor:
 
     def run(self, tasks: list[JobTask], on_done: Done) -> None:
         ctx = mp.get_context("spawn")
-        results = ctx.SimpleQueue()
         pending = list(reversed(tasks))
-        running: dict[str, tuple[Any, JobTask]] = {}
+        running: list[_Worker] = []
         try:
             while pending or running:
                 while pending and len(running) < self.workers:
                     task = pending.pop()
-                    proc = ctx.Process(target=_job_entry, args=(task, results), daemon=False)
+                    parent_end, child_end = ctx.Pipe(duplex=False)
+                    proc = ctx.Process(target=_job_entry, args=(task, child_end))
                     proc.start()
-                    running[task.job.job_id] = (proc, task)
-                self._collect(results, running, on_done)
+                    child_end.close()
+                    running.append(_Worker(proc, parent_end, task))
+                _collect(running, on_done)
         except KeyboardInterrupt:
-            for proc, _ in running.values():
-                if proc.is_alive():
-                    os.kill(proc.pid, signal.SIGINT)
+            for worker in running:
+                if worker.process.is_alive():
+                    os.kill(worker.process.pid, signal.SIGINT)
             while running:  # each job checkpoints, records "interrupted" and reports
-                self._collect(results, running, on_done)
+                _collect(running, on_done)
             raise
 
-    def _collect(
-        self, results: Any, running: dict[str, tuple[Any, JobTask]], on_done: Done
-    ) -> None:
-        """Wait for one job to report, or for a worker process to die without reporting."""
-        import multiprocessing.connection as conn
 
-        readers = [results._reader] + [proc.sentinel for proc, _ in running.values()]
-        conn.wait(readers, timeout=1.0)
-        while not results.empty():
-            result = results.get()
-            proc, _ = running.pop(result["job_id"])
-            proc.join()
-            on_done(result)
-        for job_id, (proc, task) in list(running.items()):
-            if not proc.is_alive() and results.empty():
-                proc.join()
-                running.pop(job_id)
-                on_done(_record_crash(task, f"worker process died (exit code {proc.exitcode})"))
-
-
-def _record_crash(task: JobTask, error: str) -> dict[str, Any]:
-    """Record every run of a job whose process died as failed."""
-    from rnnzoo.bench.worker import _identity, _record
-
-    _record(
-        task,
-        [
-            {**_identity(task, i), "status": "failed", "error": error}
-            for i in range(len(task.job.runs))
-        ],
-    )
-    return {
-        "job_id": task.job.job_id,
-        "status": "failed",
-        "resumed_from": None,
-        "statuses": ["failed"] * len(task.job.runs),
-        "error": error,
-    }
+def _collect(running: list[_Worker], on_done: Done) -> None:
+    """Wait until a job reports or its process ends; hand on its result (a process that ended
+    without one, e.g. killed or crashed, is recorded as failed)."""
+    ready = set(wait([w.pipe for w in running], timeout=1.0))
+    for worker in list(running):
+        if worker.pipe not in ready:
+            continue
+        try:
+            result = worker.pipe.recv()
+        except EOFError:  # the process died before sending its result
+            worker.process.join()
+            code = worker.process.exitcode
+            result = record_end(worker.task, "failed", f"worker process died (exit code {code})")
+        worker.process.join()
+        worker.pipe.close()
+        running.remove(worker)
+        on_done(result)
 
 
 class DaskExecutor:
@@ -190,7 +175,7 @@ class DaskExecutor:
                 try:
                     on_done(future.result())
                 except Exception as exc:  # the worker died (e.g. KilledWorker)
-                    on_done(_record_crash(task, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                    on_done(record_end(task, "failed", error_line(exc)))
 
 
 def slurm_cluster(settings: DaskSettings) -> Any:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,40 +47,47 @@ class JobTask:
 def run_job(task: JobTask) -> dict[str, Any]:
     """Train ``task.job`` (resuming from its latest checkpoint) and record its rows.
 
-    Returns {"job_id", "status", "resumed_from" (step or None), "statuses" per run, "error"}.
+    Returns {"job_id", "status" (done, interrupted or failed), "resumed_from" (step or None),
+    "statuses" (one per run), "error"}.
     """
     import torch
 
     torch.set_num_threads(1)
     job = task.job
-    _record(task, [{**_identity(task, i), "status": "running"} for i in range(len(job.runs))])
+    record_rows(task, [{"status": "running"} for _ in job.runs])
     try:
         with _locked(task.run_dir):
             resumed_from, result, records = _train(task)
-        rows = member_rows(job, result, records)
     except KeyboardInterrupt:
-        rows = [{"status": "interrupted"} for _ in job.runs]
-        resumed_from = None
+        return record_end(task, "interrupted")
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        rows = [{"status": "failed", "error": error} for _ in job.runs]
-        _record(task, [{**_identity(task, i), **row} for i, row in enumerate(rows)])
-        return {
-            "job_id": job.job_id,
-            "status": "failed",
-            "resumed_from": None,
-            "statuses": ["failed"] * len(job.runs),
-            "error": error,
-            "traceback": traceback.format_exc(),
-        }
-    _record(task, [{**_identity(task, i), "error": None, **row} for i, row in enumerate(rows)])
-    statuses = [row["status"] for row in rows]
+        return record_end(task, "failed", error_line(exc))
+    rows = member_rows(job, result, records)
+    record_rows(task, [{"error": None, **row} for row in rows])
     return {
         "job_id": job.job_id,
-        "status": "interrupted" if "interrupted" in statuses else "done",
+        "status": "done",
         "resumed_from": resumed_from,
-        "statuses": statuses,
+        "statuses": [row["status"] for row in rows],
         "error": None,
+    }
+
+
+def error_line(exc: BaseException) -> str:
+    """An exception as one line: "Type: first line of the message"."""
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def record_end(task: JobTask, status: str, error: str | None = None) -> dict[str, Any]:
+    """Record every run of a job that did not finish as ``status`` ("interrupted", or "failed"
+    with ``error``) and return the job's result."""
+    record_rows(task, [{"status": status, "error": error} for _ in task.job.runs])
+    return {
+        "job_id": task.job.job_id,
+        "status": status,
+        "resumed_from": None,
+        "statuses": [status] * len(task.job.runs),
+        "error": error,
     }
 
 
@@ -184,8 +190,9 @@ def _identity(task: JobTask, index: int) -> dict[str, Any]:
     }
 
 
-def _record(task: JobTask, rows: list[dict[str, Any]]) -> None:
-    record_runs(task.db, rows)
+def record_rows(task: JobTask, rows: list[dict[str, Any]]) -> None:
+    """Write one row per run of the job (``rows[i]`` for member i) with its identity columns."""
+    record_runs(task.db, [{**_identity(task, i), **row} for i, row in enumerate(rows)])
 
 
 @contextmanager
