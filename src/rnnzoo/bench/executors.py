@@ -37,11 +37,23 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def interrupt_on_signals() -> None:
+    """Turn SIGINT and SIGTERM (Slurm's warning before a job is killed) into KeyboardInterrupt,
+    so that training checkpoints and ends as "interrupted"."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _job_entry(task: JobTask, pipe: Any) -> None:
     """Body of a local worker process: run the job, send its result to the parent.  The
     process leaves the terminal's process group, so a Ctrl-C reaches it once, forwarded by
     the parent (a second SIGINT could cut its checkpoint short)."""
     os.setpgid(0, 0)
+    interrupt_on_signals()  # also when the sweep was started with SIGINT ignored (nohup, &)
     try:
         result = run_job(task)
     except KeyboardInterrupt:  # before training started (e.g. while importing torch)

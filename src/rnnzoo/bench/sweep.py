@@ -257,6 +257,20 @@ def method_label(entry: MethodEntry) -> str:
     return entry.label or entry.name
 
 
+def grid_order(sweep: Sweep, row: dict[str, Any]) -> tuple[int, int, int, int]:
+    """Sort key of a results row: the sweep file's order of tasks, models, methods, seeds."""
+
+    def index(labels: list[str], label: str | None) -> int:
+        return labels.index(label) if label in labels else len(labels)
+
+    return (
+        index([task_label(t) for t in sweep.tasks], row.get("task_label")),
+        index([model_label(m) for m in sweep.models], row.get("model_label")),
+        index([method_label(m) for m in sweep.methods], row.get("method_label")),
+        row.get("seed") or 0,
+    )
+
+
 def run_configs(sweep: Sweep) -> list[Run]:
     """Every run of the sweep (tasks x models x methods x seeds, in that order)."""
     from rnnzoo.models import get_model_class

@@ -113,11 +113,12 @@ def _run(
 ) -> None:
     import torch
 
-    from rnnzoo.bench.executors import DaskExecutor, LocalExecutor
+    from rnnzoo.bench.executors import DaskExecutor, LocalExecutor, interrupt_on_signals
     from rnnzoo.bench.runner import run_sweep
     from rnnzoo.bench.sweep import load_sweep
 
     torch.set_num_threads(1)
+    interrupt_on_signals()
     if executor not in ("local", "dask"):
         raise InvalidParameterError(f"'--executor' must be local or dask; got {executor!r}")
     if scheduler is not None and executor != "dask":
@@ -166,7 +167,7 @@ def report(
 @one_line_errors
 def _report(source: Path, out: Path) -> None:
     from rnnzoo.bench.report import write_report
-    from rnnzoo.bench.sweep import load_sweep
+    from rnnzoo.bench.sweep import grid_order, load_sweep
     from rnnzoo.training.results import read_runs
 
     if not source.is_file():
@@ -180,6 +181,7 @@ def _report(source: Path, out: Path) -> None:
                 f"no results yet for sweep {sweep.name} ({sweep.db_path}); run it first"
             )
         rows, title = read_runs(sweep.db_path, sweep=sweep.name), f"Sweep {sweep.name}"
+        rows.sort(key=lambda row: grid_order(sweep, row))  # tables follow the file's order
     elif source.suffix.lower() in (".sqlite", ".db", ".sqlite3"):
         rows, title = read_runs(source), f"Results of {source.name}"
     else:
