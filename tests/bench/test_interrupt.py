@@ -27,7 +27,7 @@ def _sweep_data(results: Path) -> dict:
     # one network per job, run one after the other; long enough to be caught mid-way
     train = {
         **tiny_sweep(results)["train"],
-        "max_steps": 150,
+        "max_steps": 100,
         "target_performance": 1.0,
         "checkpoint_every": 10,
         "eval_every": 10,
@@ -91,7 +91,7 @@ def test_interrupted_sweep_resumes_to_the_same_weights(tmp_path, reference, how)
     finished = first.run_dir(sweep) / "model.safetensors"
     stamp = finished.stat().st_mtime_ns
     saved = _checkpoint_step(second.run_dir(sweep))
-    assert 0 < saved < 150
+    assert 0 < saved < 100
 
     again = cli("bench", "run", str(path), "--workers", "1")
     assert "2 jobs, 1 skipped (finished), 1 run" in again.stdout
