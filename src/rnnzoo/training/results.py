@@ -1,13 +1,18 @@
 """The SQLite results table: one row per run, safe under concurrent writers.
 
-Writers open the database with WAL journaling and a busy timeout and insert inside an
-``IMMEDIATE`` transaction, so several training processes can finish at the same moment.
+Writers open the database with WAL journaling and a busy timeout and write inside an
+``IMMEDIATE`` transaction, so several training processes can finish at the same moment.  A
+write sets the columns it names and keeps the others (an upsert on ``run_id``), so the
+trainer's row and the benchmark runner's extra columns (sweep, labels, error) can meet in one
+row.  Tables made by older versions get the newer columns on first open (``ALTER TABLE ... ADD
+COLUMN``; old rows read NULL there).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +30,27 @@ COLUMNS = (
     ("flops", "REAL"),
     ("run_dir", "TEXT"),
     ("created", "TEXT"),
+    # added for the benchmark runner (rnnzoo.bench); NULL for plain `rnnzoo train` rows
+    # unless the trainer's summary has them
+    ("sweep", "TEXT"),
+    ("member", "INTEGER"),
+    ("task_label", "TEXT"),
+    ("model_label", "TEXT"),
+    ("method_label", "TEXT"),
+    ("target_performance", "REAL"),
+    ("reached_criterion", "INTEGER"),
+    ("steps_to_criterion", "INTEGER"),
+    ("wall_clock_to_criterion_s", "REAL"),
+    ("flops_to_criterion", "REAL"),
+    ("error", "TEXT"),
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 BUSY_TIMEOUT_MS = 60_000
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (and create) the results database at ``path`` with WAL and a busy timeout."""
+    """Open (and create or migrate) the results database at ``path`` with WAL and a busy
+    timeout."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -46,20 +65,41 @@ def connect(path: str | Path) -> sqlite3.Connection:
             time.sleep(0.05)
     columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+    _add_missing_columns(con)
     return con
 
 
-def record_run(path: str | Path, row: dict[str, Any]) -> None:
-    """Insert or replace the row of ``row["run_id"]`` (missing columns are NULL)."""
-    values = [row.get(name) for name in NAMES]
+def _add_missing_columns(con: sqlite3.Connection) -> None:
+    """Migrate a table created by an older version: add the columns it lacks."""
+    have = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
+    if have.issuperset(NAMES):
+        return
+    con.execute("BEGIN IMMEDIATE")  # one migrating writer at a time
+    try:
+        have = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
+        for name, kind in COLUMNS:
+            if name not in have:
+                con.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def record_runs(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert or update the rows of ``row["run_id"]`` in one transaction: the columns a row
+    names are set (unknown keys are ignored), the others keep their values (NULL when new)."""
     con = connect(path)
     try:
         con.execute("BEGIN IMMEDIATE")
-        con.execute(
-            f"INSERT OR REPLACE INTO runs ({', '.join(NAMES)}) "
-            f"VALUES ({', '.join('?' for _ in NAMES)})",
-            values,
-        )
+        for row in rows:
+            names = [name for name in NAMES if name in row]
+            updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "run_id")
+            con.execute(
+                f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+                f"ON CONFLICT(run_id) DO UPDATE SET {updates}",
+                [row[name] for name in names],
+            )
         con.execute("COMMIT")
     except BaseException:
         if con.in_transaction:
@@ -69,11 +109,19 @@ def record_run(path: str | Path, row: dict[str, Any]) -> None:
         con.close()
 
 
-def read_runs(path: str | Path) -> list[dict[str, Any]]:
-    """Every row of the results table, oldest first."""
+def record_run(path: str | Path, row: dict[str, Any]) -> None:
+    """Insert or update the row of ``row["run_id"]`` (see `record_runs`)."""
+    record_runs(path, [row])
+
+
+def read_runs(path: str | Path, *, sweep: str | None = None) -> list[dict[str, Any]]:
+    """Every row of the results table (those of ``sweep`` only, when given), oldest first."""
     con = connect(path)
     try:
-        cur = con.execute(f"SELECT {', '.join(NAMES)} FROM runs ORDER BY created, run_id")
+        where, args = ("WHERE sweep = ?", (sweep,)) if sweep is not None else ("", ())
+        cur = con.execute(
+            f"SELECT {', '.join(NAMES)} FROM runs {where} ORDER BY created, run_id", args
+        )
         return [dict(zip(NAMES, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()

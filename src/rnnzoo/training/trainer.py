@@ -521,6 +521,7 @@ class Trainer:
             "performance": self.last_eval["statistic"],
             "performance_members": self.last_eval["members"],
             "wall_clock_s": round(self.elapsed_s, 4),
+            "flops": self.flops,
         }
         if self.curriculum.ramps:
             record["curriculum"] = self.curriculum.values(self.step)

@@ -1,0 +1,284 @@
+"""The report of a sweep: tables shaped like seed 002's Table 1 and figures.
+
+Data first: `cell_stats` reduces results rows to one `CellStats` per (task, model, method);
+`markdown_table`, `write_csv` and the plot functions draw from those and from the runs'
+metrics.  Only finished runs count (reached, max_steps, diverged, stopped).  A cell gives the
+mean over the seeds that reached the target, with the sample standard deviation (ddof 1) when
+two or more did, and "(k/n)" when only k of its n seeds did; "failed" when none did.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnzoo._atomic import atomic_path
+from rnnzoo.bench.worker import FINISHED, read_metrics
+from rnnzoo.training.results import NAMES
+
+BLOCKS = (
+    ("Training steps", "steps", ".0f"),
+    ("Wall-clock training time (s)", "wall_clock", ".1f"),
+    ("Floating point operations", "flops", ".3g"),
+)
+
+
+@dataclass(frozen=True)
+class CellStats:
+    """One table cell group: a (task, model, method) over its seeds."""
+
+    task: str
+    model: str
+    method: str
+    seeds: int
+    reached: int
+    steps_mean: float | None
+    steps_sd: float | None
+    wall_clock_mean: float | None
+    wall_clock_sd: float | None
+    flops_mean: float | None
+    flops_sd: float | None
+    final_performance_mean: float | None
+
+
+def _label(row: dict[str, Any], key: str) -> str:
+    return row.get(f"{key}_label") or row.get(key) or ""
+
+
+def _mean_sd(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    arr = np.asarray(values, dtype=np.float64)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else None
+
+
+def cell_stats(rows: list[dict[str, Any]]) -> list[CellStats]:
+    """Per (task, model, method) statistics of the finished rows, in first-seen order."""
+    cells: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["status"] in FINISHED:
+            key = (_label(row, "task"), _label(row, "model"), _label(row, "method"))
+            cells.setdefault(key, []).append(row)
+    stats = []
+    for (task, model, method), group in cells.items():
+        hit = [r for r in group if r["reached_criterion"]]
+        steps = _mean_sd([r["steps_to_criterion"] for r in hit])
+        wall = _mean_sd([r["wall_clock_to_criterion_s"] for r in hit])
+        flops = _mean_sd(
+            [r["flops_to_criterion"] for r in hit if r["flops_to_criterion"] is not None]
+        )
+        perf = [r["final_performance"] for r in group if r["final_performance"] is not None]
+        stats.append(
+            CellStats(
+                task,
+                model,
+                method,
+                len(group),
+                len(hit),
+                *steps,
+                *wall,
+                *flops,
+                float(np.mean(perf)) if perf else None,
+            )
+        )
+    return stats
+
+
+def format_cell(cell: CellStats | None, block: str, fmt: str) -> str:
+    """A table cell: "mean ± sd (k/n)", "failed" or "-" (no finished run)."""
+    if cell is None:
+        return "-"
+    if cell.reached == 0:
+        return "failed"
+    mean, sd = getattr(cell, f"{block}_mean"), getattr(cell, f"{block}_sd")
+    if mean is None:
+        return "-"
+    text = format(mean, fmt)
+    if sd is not None:
+        text += f" ± {format(sd, fmt)}"
+    if cell.reached < cell.seeds:
+        text += f" ({cell.reached}/{cell.seeds})"
+    return text
+
+
+def markdown_table(stats: list[CellStats]) -> str:
+    """Rows per task (and model when there are several), columns per method, three blocks."""
+    methods = list(dict.fromkeys(s.method for s in stats))
+    several_models = len({s.model for s in stats}) > 1
+    rows = list(dict.fromkeys((s.task, s.model) for s in stats))
+    by_key = {(s.task, s.model, s.method): s for s in stats}
+    lines = ["| Task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for title, block, fmt in BLOCKS:
+        lines.append(f"| **{title}** |" + " |" * len(methods))
+        for task, model in rows:
+            name = f"{task} / {model}" if several_models else task
+            cells = [format_cell(by_key.get((task, model, m)), block, fmt) for m in methods]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(path: Path, records: list[dict[str, Any]], fields: list[str]) -> None:
+    """Write ``records`` as CSV (atomically)."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(records)
+
+
+def member_curve(row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Held-out performance of a run's network over training steps (up to the row's steps),
+    from its run directory's metrics.jsonl; None when the directory is gone."""
+    run_dir = row.get("run_dir")
+    if not run_dir or not Path(run_dir).is_dir() or row.get("member") is None:
+        return None
+    records = [r for r in read_metrics(Path(run_dir)) if r["step"] <= (row["steps"] or 0)]
+    if not records:
+        return None
+    steps = np.array([r["step"] for r in records])
+    perf = np.array([r["performance_members"][row["member"]] for r in records])
+    return steps, perf
+
+
+def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path | None:
+    """Performance vs steps: one panel per task (and model), per method the seeds (thin) and
+    their mean (thick; a run that stopped keeps its last value)."""
+    groups = _panels([r for r in rows if r["status"] in FINISHED])
+    curves = {k: [(r, member_curve(r)) for r in v] for k, v in groups.items()}
+    if not any(c for items in curves.values() for _, c in items if c is not None):
+        return None
+    fig, axes = _figure(len(groups))
+    methods = list(dict.fromkeys(_label(r, "method") for r in rows))
+    for ax, ((task, model), items) in zip(axes, curves.items(), strict=False):
+        for j, method in enumerate(methods):
+            mine = [c for r, c in items if c is not None and _label(r, "method") == method]
+            if not mine:
+                continue
+            grid = np.unique(np.concatenate([s for s, _ in mine]))
+            filled = np.array([_forward_fill(s, p, grid) for s, p in mine])
+            for s, p in mine:
+                ax.plot(s, p, color=f"C{j}", lw=0.6, alpha=0.35)
+            ax.plot(grid, filled.mean(axis=0), color=f"C{j}", lw=2, label=method)
+        target = next((r["target_performance"] for r, _ in items if r["target_performance"]), None)
+        if target is not None:
+            ax.axhline(target, color="k", ls=":", lw=1)
+        ax.set(
+            title=task if model == "" else f"{task} / {model}",
+            xlabel="training step",
+            ylabel="held-out performance",
+            ylim=(-0.02, 1.02),
+        )
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _forward_fill(steps: np.ndarray, perf: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    idx = np.searchsorted(steps, grid, side="right") - 1
+    return np.where(idx >= 0, perf[np.clip(idx, 0, None)], np.nan)
+
+
+def plot_distributions(rows: list[dict[str, Any]], path: Path) -> Path | None:
+    """Distributions over seeds per task (and model): steps to criterion per method (seeds
+    that did not reach it are crosses at their last step) and final performance."""
+    plt = _pyplot()
+    groups = _panels([r for r in rows if r["status"] in FINISHED])
+    if not groups:
+        return None
+    methods = list(dict.fromkeys(_label(r, "method") for r in rows))
+    fig, axes = plt.subplots(2, len(groups), figsize=(4.2 * len(groups), 6.5), squeeze=False)
+    rng = np.random.default_rng(0)  # jitter only
+    for col, ((task, model), items) in enumerate(groups.items()):
+        top, bottom = axes[0, col], axes[1, col]
+        for j, method in enumerate(methods):
+            mine = [r for r in items if _label(r, "method") == method]
+            x = j + rng.uniform(-0.15, 0.15, len(mine))
+            hit = np.array([bool(r["reached_criterion"]) for r in mine], dtype=bool)
+            steps = np.array([r["steps_to_criterion"] or r["steps"] or 0 for r in mine], float)
+            top.scatter(x[hit], steps[hit], color=f"C{j}", s=18)
+            top.scatter(x[~hit], steps[~hit], color=f"C{j}", marker="x", s=22)
+            perf = np.array(
+                [np.nan if r["final_performance"] is None else r["final_performance"] for r in mine]
+            )
+            bottom.scatter(x, perf, color=f"C{j}", s=18)
+        title = task if model == "" else f"{task} / {model}"
+        top.set(title=title, ylabel="steps to criterion (x: not reached)")
+        bottom.set(ylabel="final performance", ylim=(-0.02, 1.02))
+        for ax in (top, bottom):
+            ax.set_xticks(range(len(methods)), methods, rotation=30, fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _panels(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    several = len({_label(r, "model") for r in rows}) > 1
+    panels: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        key = (_label(r, "task"), _label(r, "model") if several else "")
+        panels.setdefault(key, []).append(r)
+    return panels
+
+
+def _pyplot() -> Any:
+    """Headless matplotlib.pyplot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _figure(n: int) -> tuple[Any, list[Any]]:
+    plt = _pyplot()
+    cols = min(n, 3)
+    fig, axes = plt.subplots(
+        math.ceil(n / cols), cols, figsize=(4.6 * cols, 3.6 * math.ceil(n / cols)), squeeze=False
+    )
+    return fig, list(axes.flat)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    _pyplot().close(fig)
+    return path
+
+
+def write_report(rows: list[dict[str, Any]], out: Path, title: str) -> dict[str, Path]:
+    """Write table.md, table.csv, runs.csv and the figures into ``out``; returns the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    stats = cell_stats(rows)
+    unfinished = [r for r in rows if r["status"] not in FINISHED]
+    notes = [
+        f"{len(rows) - len(unfinished)} finished runs"
+        + (
+            f"; {len(unfinished)} not finished (failed, interrupted or running), left out"
+            if unfinished
+            else ""
+        ),
+        'Cells: mean ± sd over the seeds that reached the target, "(k/n)" when only k of n '
+        'did; "failed" when none did.',
+    ]
+    text = f"# {title}\n\n" + "\n".join(f"- {n}" for n in notes) + "\n\n" + markdown_table(stats)
+    paths = {
+        "table.md": out / "table.md",
+        "table.csv": out / "table.csv",
+        "runs.csv": out / "runs.csv",
+    }
+    with atomic_path(paths["table.md"]) as tmp:
+        Path(tmp).write_text(text)
+    write_csv(paths["table.csv"], [asdict(s) for s in stats], list(CellStats.__dataclass_fields__))
+    write_csv(paths["runs.csv"], rows, list(NAMES))
+    for name, plot in (
+        ("performance_vs_steps.png", plot_curves),
+        ("distributions.png", plot_distributions),
+    ):
+        written = plot(rows, out / name)
+        if written is not None:
+            paths[name] = written
+    return paths

@@ -1,0 +1,83 @@
+"""The resumable sweep runner: expand the sweep, skip finished runs, run the rest on an
+executor, and record every run in the sweep's results table.
+
+A run is finished when its row has a final status (reached, max_steps, diverged, stopped);
+a job is skipped when all its runs are finished.  Every other job (never started, running when
+the sweep was killed, interrupted, failed) runs again and resumes from its latest checkpoint,
+so that its final weights equal those of an uninterrupted sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rnnzoo.bench.sweep import Job, Sweep, expand
+from rnnzoo.bench.worker import FINISHED, JobTask
+from rnnzoo.training.results import read_runs
+
+
+class Executor(Protocol):
+    def run(self, tasks: list[JobTask], on_done: Callable[[dict[str, Any]], None]) -> None: ...
+
+
+@dataclass
+class SweepOutcome:
+    """What a `run_sweep` call did."""
+
+    jobs: int
+    skipped: list[str] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.results if r["status"] == "failed"]
+
+    @property
+    def interrupted(self) -> list[dict[str, Any]]:
+        return [r for r in self.results if r["status"] == "interrupted"]
+
+
+def finished_run_ids(sweep: Sweep) -> set[str]:
+    """Ids of the runs whose rows in the sweep's results table have a final status."""
+    if not sweep.db_path.is_file():
+        return set()
+    return {row["run_id"] for row in read_runs(sweep.db_path) if row["status"] in FINISHED}
+
+
+def job_tasks(sweep: Sweep, jobs: list[Job]) -> list[JobTask]:
+    """The worker payloads of ``jobs`` (absolute paths: workers may run elsewhere)."""
+    return [
+        JobTask(
+            job=job,
+            sweep=sweep.name,
+            run_dir=job.run_dir(sweep).resolve(),
+            db=sweep.db_path.resolve(),
+            jobs_db=sweep.jobs_db_path.resolve(),
+        )
+        for job in jobs
+    ]
+
+
+def run_sweep(
+    sweep: Sweep,
+    executor: Executor,
+    on_done: Callable[[dict[str, Any]], None] | None = None,
+) -> SweepOutcome:
+    """Run every unfinished job of ``sweep`` on ``executor``; ``on_done`` sees each job's
+    result as it finishes.  KeyboardInterrupt propagates after the running jobs checkpointed."""
+    jobs = expand(sweep)
+    done = finished_run_ids(sweep)
+    finished = {job.job_id for job in jobs if all(run.run_id in done for run in job.runs)}
+    todo = [job for job in jobs if job.job_id not in finished]
+    outcome = SweepOutcome(jobs=len(jobs), skipped=sorted(finished))
+
+    def collect(result: dict[str, Any]) -> None:
+        outcome.results.append(result)
+        if on_done is not None:
+            on_done(result)
+
+    sweep.results_dir.mkdir(parents=True, exist_ok=True)
+    executor.run(job_tasks(sweep, todo), collect)
+    return outcome

@@ -1,0 +1,352 @@
+"""Sweep files: the validated grid of a benchmark study and its expansion into runs and jobs.
+
+A sweep names tasks (with versions and parameter overrides), models (with options), methods
+(with hyperparameters), shared training settings and seeds.  Every (task, model, method, seed)
+is one *run*: a standalone `RunConfig` whose id is a hash of its content, so a rerun of the
+sweep finds it.  Seed ``s`` is the network's initial-weight stream ``s`` (`ModelConfig.member`)
+of ``data_seed``; trials, evaluation batches and network noise come from ``data_seed`` and are
+shared by all seeds of a cell.  Runs that differ only by seed are therefore grouped into *jobs*
+that train them as one ensemble (member i of an ensemble is initialised exactly as the
+standalone network with ``member=i``; gradients, clipping and Adam never mix members).  An
+ensemble job trains until every member has reached the target (statistic ``min``); each run's
+row is derived from its member's evaluations (see `rnnzoo.bench.worker`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rnnzoo.errors import InvalidParameterError
+from rnnzoo.tasks.params import parse_validation_error
+from rnnzoo.training.config import RunConfig, TrainConfig, run_config, train_config
+
+RUNNER_SETTINGS = {
+    "seed": "use 'data_seed' (trials and noise) and 'seeds' (initial weights)",
+    "statistic": "each seed is judged on its own; ensembles train until every member is done",
+}
+
+
+class TaskEntry(BaseModel):
+    """A task of the grid: name, version, parameter overrides and a table label."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str
+    version: str = "vanilla"
+    params: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = Field(None, description="row name in the report (default: task)")
+
+
+class ModelEntry(BaseModel):
+    """A network of the grid: kind, options (n_inputs/n_outputs/dt_ms come from the task)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = "leaky_rate"
+    options: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = Field(None, description="name in the report (default: kind)")
+
+
+class MethodEntry(BaseModel):
+    """A training method of the grid and its hyperparameters."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "control"
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = Field(None, description="column name in the report (default: name)")
+
+
+class SeedRange(BaseModel):
+    """Seeds ``start, ..., start + count - 1``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: int = Field(0, ge=0)
+    count: int = Field(ge=1)
+
+
+class DaskSettings(BaseModel):
+    """The Dask cluster `rnnzoo bench run --executor dask` starts when no --scheduler is given:
+    a LocalCluster on 127.0.0.1, or a Slurm cluster (dask-jobqueue's SLURMCluster, keyword
+    arguments in ``slurm``, scaled to ``jobs`` Slurm jobs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cluster: Literal["local", "slurm"] = "local"
+    slurm: dict[str, Any] = Field(default_factory=dict, description="SLURMCluster arguments")
+    jobs: int = Field(1, ge=1, description="Slurm jobs to request (cluster: slurm)")
+
+
+class Sweep(BaseModel):
+    """A benchmark study: the grid tasks x models x methods x seeds and where results go."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="sweep id (letters, digits, _.-)")
+    results: str = Field(description="folder of results.sqlite and runs/ (relative to the cwd)")
+    tasks: tuple[TaskEntry, ...] = Field(min_length=1)
+    models: tuple[ModelEntry, ...] = Field((ModelEntry(),), min_length=1)
+    methods: tuple[MethodEntry, ...] = Field((MethodEntry(),), min_length=1)
+    train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig settings")
+    seeds: tuple[int, ...] | SeedRange = Field((0,), description="network seeds")
+    data_seed: int = Field(0, ge=0, description="seed of trials, evaluation and noise")
+    ensemble: bool | int = Field(
+        True,
+        description="true: the seeds of a cell train as one ensemble; false or 1: one "
+        "network per job; k: at most k members per job",
+    )
+    dask: DaskSettings = Field(default_factory=DaskSettings)
+
+    def seed_list(self) -> list[int]:
+        """The network seeds, in order."""
+        if isinstance(self.seeds, SeedRange):
+            return list(range(self.seeds.start, self.seeds.start + self.seeds.count))
+        return list(self.seeds)
+
+    @property
+    def results_dir(self) -> Path:
+        return Path(self.results)
+
+    @property
+    def db_path(self) -> Path:
+        """The results table: one row per run (network)."""
+        return self.results_dir / "results.sqlite"
+
+    @property
+    def jobs_db_path(self) -> Path:
+        """The trainer's own table: one row per job (ensemble), as `rnnzoo train` writes."""
+        return self.results_dir / "jobs.sqlite"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One network of the sweep: a standalone run config and its content id."""
+
+    run_id: str
+    config: RunConfig
+    seed: int
+    task_label: str
+    model_label: str
+    method_label: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training process: runs that differ only by seed, as an ensemble (member i =
+    ``runs[i]``), or a single run (then ``job_id == runs[0].run_id``)."""
+
+    job_id: str
+    config: RunConfig
+    runs: tuple[Run, ...]
+
+    def run_dir(self, sweep: Sweep) -> Path:
+        return sweep.results_dir / "runs" / self.job_id
+
+
+def content_id(config: RunConfig) -> str:
+    """A stable id of a run config: the first 16 hex digits of the SHA-256 of its JSON."""
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file (YAML); `InvalidParameterError` names the bad key."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidParameterError(f"sweep file '{path}' does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0]
+        raise InvalidParameterError(f"sweep file '{path}' is not valid YAML: {first}") from None
+    return sweep_from_dict(data, owner=f"sweep file '{path}'")
+
+
+def sweep_from_dict(data: Any, owner: str = "sweep") -> Sweep:
+    """Validate plain data as a `Sweep`: every entry, its task parameters, model options,
+    method hyperparameters and training settings."""
+    if not isinstance(data, dict):
+        raise InvalidParameterError(f"{owner}: expected a mapping; got {type(data).__name__}")
+    entries = {"tasks": TaskEntry, "models": ModelEntry, "methods": MethodEntry}
+    for key, model in entries.items():
+        items = data.get(key)
+        if isinstance(items, list):
+            for i, item in enumerate(items):
+                item = {"task": item} if key == "tasks" and isinstance(item, str) else item
+                _validated(model, item, f"{owner}: {key}[{i}]")
+    if isinstance(data.get("tasks"), list):
+        data = {**data, "tasks": [{"task": t} if isinstance(t, str) else t for t in data["tasks"]]}
+    sweep = _validated(Sweep, data, owner)
+    _check_contents(sweep, owner)
+    return sweep
+
+
+def _validated(model: type[BaseModel], values: Any, owner: str) -> Any:
+    if not isinstance(values, dict):
+        raise InvalidParameterError(f"{owner}: expected a mapping; got {values!r}")
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        raise InvalidParameterError(parse_validation_error(owner, model, exc)) from None
+
+
+def _check_contents(sweep: Sweep, owner: str) -> None:
+    from rnnzoo.models import get_model_class
+    from rnnzoo.models.options import validate_options
+    from rnnzoo.tasks import make
+    from rnnzoo.training.methods import make_method
+
+    for key, why in RUNNER_SETTINGS.items():
+        if key in sweep.train:
+            raise InvalidParameterError(f"{owner}: train.{key} is set by the runner ({why})")
+    train_config(sweep.train, owner=f"{owner}: train")
+    for i, task in enumerate(sweep.tasks):
+        _with_owner(f"{owner}: tasks[{i}]", make, task.task, task.version, **task.params)
+    for i, model in enumerate(sweep.models):
+        where = f"{owner}: models[{i}]"
+        cls = _with_owner(where, get_model_class, model.kind)
+        if "member" in model.options:
+            raise InvalidParameterError(f"{where}: 'member' is set by the runner (from 'seeds')")
+        _with_owner(where, validate_options, model.kind, cls.Options, model.options)
+    for i, method in enumerate(sweep.methods):
+        _with_owner(f"{owner}: methods[{i}]", make_method, method.name, **method.hyperparameters)
+    seeds = sweep.seed_list()
+    if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds) or not seeds:
+        raise InvalidParameterError(f"{owner}: 'seeds' must be distinct integers >= 0; got {seeds}")
+    if not isinstance(sweep.ensemble, bool) and sweep.ensemble < 1:
+        raise InvalidParameterError(f"{owner}: 'ensemble' must be true, false or >= 1")
+    for key, labels in (
+        ("tasks", [task_label(t) for t in sweep.tasks]),
+        ("models", [model_label(m) for m in sweep.models]),
+        ("methods", [method_label(m) for m in sweep.methods]),
+    ):
+        twice = sorted({x for x in labels if labels.count(x) > 1})
+        if twice:
+            raise InvalidParameterError(
+                f"{owner}: {key} has two entries labelled '{twice[0]}'; give them distinct 'label's"
+            )
+
+
+def _with_owner(owner: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+    from rnnzoo.errors import RnnzooError
+
+    try:
+        return func(*args, **kwargs)
+    except RnnzooError as exc:
+        raise InvalidParameterError(f"{owner}: {exc}") from None
+
+
+def task_label(entry: TaskEntry) -> str:
+    return entry.label or entry.task
+
+
+def model_label(entry: ModelEntry) -> str:
+    return entry.label or entry.kind
+
+
+def method_label(entry: MethodEntry) -> str:
+    return entry.label or entry.name
+
+
+def grid_order(sweep: Sweep, row: dict[str, Any]) -> tuple[int, int, int, int]:
+    """Sort key of a results row: the sweep file's order of tasks, models, methods, seeds."""
+
+    def index(labels: list[str], label: str | None) -> int:
+        return labels.index(label) if label in labels else len(labels)
+
+    return (
+        index([task_label(t) for t in sweep.tasks], row.get("task_label")),
+        index([model_label(m) for m in sweep.models], row.get("model_label")),
+        index([method_label(m) for m in sweep.methods], row.get("method_label")),
+        row.get("seed") or 0,
+    )
+
+
+def run_configs(sweep: Sweep) -> list[Run]:
+    """Every run of the sweep (tasks x models x methods x seeds, in that order)."""
+    from rnnzoo.models import get_model_class
+    from rnnzoo.models.options import validate_options
+    from rnnzoo.tasks import make
+    from rnnzoo.training.methods import make_method
+
+    train = {
+        **TrainConfig(**sweep.train).model_dump(mode="json"),
+        "seed": sweep.data_seed,
+        "statistic": "min",
+    }
+    runs = []
+    for task in sweep.tasks:
+        task_config = make(task.task, task.version, **task.params).config()
+        for model in sweep.models:
+            options = validate_options(
+                model.kind, get_model_class(model.kind).Options, model.options
+            ).model_dump(mode="json", exclude_defaults=True)
+            for method in sweep.methods:
+                params = make_method(method.name, **method.hyperparameters).params
+                for seed in sweep.seed_list():
+                    config = run_config(
+                        {
+                            "task": task_config,
+                            "model": {"kind": model.kind, "options": _with_member(options, seed)},
+                            "method": {"name": method.name, "hyperparameters": params.model_dump()},
+                            "train": train,
+                        }
+                    )
+                    runs.append(
+                        Run(
+                            content_id(config),
+                            config,
+                            seed,
+                            task_label(task),
+                            model_label(model),
+                            method_label(method),
+                        )
+                    )
+    return runs
+
+
+def _with_member(options: dict[str, Any], seed: int) -> dict[str, Any]:
+    return {**options, "member": seed} if seed else dict(options)
+
+
+def expand(sweep: Sweep) -> list[Job]:
+    """The jobs of the sweep: per cell, runs with consecutive seeds grouped into ensembles of
+    at most ``sweep.ensemble`` members (all when true, one when false)."""
+    limit = 1 if sweep.ensemble is False else None if sweep.ensemble is True else sweep.ensemble
+    jobs: list[Job] = []
+    runs = run_configs(sweep)
+    n_seeds = len(sweep.seed_list())
+    for start in range(0, len(runs), n_seeds):
+        for group in _groups(runs[start : start + n_seeds], limit):
+            jobs.append(_job(group))
+    return jobs
+
+
+def _groups(runs: list[Run], limit: int | None) -> list[list[Run]]:
+    """Split runs (one cell) into chunks of consecutive seeds, at most ``limit`` long."""
+    groups: list[list[Run]] = []
+    for run in sorted(runs, key=lambda r: r.seed):
+        last = groups[-1] if groups else None
+        if last and last[-1].seed + 1 == run.seed and (limit is None or len(last) < limit):
+            last.append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
+def _job(group: list[Run]) -> Job:
+    if len(group) == 1:
+        return Job(group[0].run_id, group[0].config, (group[0],))
+    data = group[0].config.model_dump(mode="json")
+    data["model"]["ensemble"] = len(group)
+    config = run_config(data)
+    return Job(content_id(config), config, tuple(group))

@@ -1,0 +1,207 @@
+"""One job in a worker process: train (or resume) it in its run directory and record one row
+per run (network) in the sweep's results table.
+
+Rows of a job's runs: at start "running"; at the end each member's row is derived from the
+member's held-out evaluations in metrics.jsonl, as the standalone run would have recorded it:
+a member that reached the target at evaluation step s has status "reached", steps s, the
+wall-clock and FLOPs at s (FLOPs per network: the ensemble's count / M; wall-clock: the job's,
+shared by its members) and the performance at s.  A member that never reached it takes the
+job's end: "max_steps", "interrupted", "diverged" (the member whose loss or gradient diverged)
+or "stopped" (another member diverged, which stops the whole ensemble).  A job that raises is
+recorded as "failed" with the error, and the worker returns normally.
+
+A job holds an exclusive lock on ``<run_dir>/.lock`` while it trains, so a second sweep (or an
+orphan of a killed one) never trains the same directory at once; a worker whose parent process
+died checkpoints and stops at the next step.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rnnzoo.bench.sweep import Job, Run
+from rnnzoo.training.results import record_runs
+
+FINISHED = ("reached", "max_steps", "diverged", "stopped")
+
+
+@dataclass(frozen=True)
+class JobTask:
+    """What a worker needs: the job, where it trains and where its rows go (picklable)."""
+
+    job: Job
+    sweep: str
+    run_dir: Path
+    db: Path
+    jobs_db: Path
+
+
+def run_job(task: JobTask) -> dict[str, Any]:
+    """Train ``task.job`` (resuming from its latest checkpoint) and record its rows.
+
+    Returns {"job_id", "status" (done, interrupted or failed), "resumed_from" (step or None),
+    "statuses" (one per run), "error"}.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    job = task.job
+    record_rows(task, [{"status": "running"} for _ in job.runs])
+    try:
+        with _locked(task.run_dir):
+            resumed_from, result, records = _train(task)
+    except KeyboardInterrupt:
+        return record_end(task, "interrupted")
+    except Exception as exc:
+        return record_end(task, "failed", error_line(exc))
+    rows = member_rows(job, result, records)
+    record_rows(task, [{"error": None, **row} for row in rows])
+    return {
+        "job_id": job.job_id,
+        "status": "done",
+        "resumed_from": resumed_from,
+        "statuses": [row["status"] for row in rows],
+        "error": None,
+    }
+
+
+def error_line(exc: BaseException) -> str:
+    """An exception as one line: "Type: first line of the message"."""
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def record_end(task: JobTask, status: str, error: str | None = None) -> dict[str, Any]:
+    """Record every run of a job that did not finish as ``status`` ("interrupted", or "failed"
+    with ``error``) and return the job's result."""
+    record_rows(task, [{"status": status, "error": error} for _ in task.job.runs])
+    return {
+        "job_id": task.job.job_id,
+        "status": status,
+        "resumed_from": None,
+        "statuses": [status] * len(task.job.runs),
+        "error": error,
+    }
+
+
+def _train(task: JobTask) -> tuple[int | None, Any, list[dict[str, Any]]]:
+    from rnnzoo.training.checkpoint import latest_checkpoint
+    from rnnzoo.training.trainer import Trainer
+
+    parent = os.getppid()
+
+    def stop_when_orphaned(_record: dict[str, Any]) -> None:
+        if os.getppid() != parent:
+            raise KeyboardInterrupt  # the trainer checkpoints and ends as "interrupted"
+
+    trainer = Trainer(
+        task.job.config, task.run_dir, db=task.jobs_db, progress=False, callback=stop_when_orphaned
+    )
+    trainer.run_id = task.job.job_id
+    latest = latest_checkpoint(task.run_dir / "checkpoints")
+    resumed_from = None
+    if latest is not None:
+        resumed_from = int(json.loads((latest.parent / "latest.json").read_text())["step"])
+    result = trainer.run(resume=latest is not None)
+    if result.status == "interrupted":
+        raise KeyboardInterrupt
+    return resumed_from, result, read_metrics(task.run_dir)
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """The evaluation records of a run directory's metrics.jsonl (events left out)."""
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in records if "performance_members" in r]
+
+
+def member_rows(job: Job, result: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One results row per run of ``job`` from the job's result and evaluation records."""
+    members = len(job.runs)
+    target = result.target_performance
+    diverged = set((result.divergence or {}).get("members", []))
+    rows = []
+    for i in range(members):
+        hit = next((r for r in records if r["performance_members"][i] >= target), None)
+        common = {"target_performance": target, "reached_criterion": hit is not None}
+        if hit is not None:
+            flops = hit.get("flops")
+            rows.append(
+                {
+                    **common,
+                    "status": "reached",
+                    "steps": hit["step"],
+                    "wall_clock_s": hit["wall_clock_s"],
+                    "final_performance": hit["performance_members"][i],
+                    "flops": None if flops is None else flops / members,
+                    "steps_to_criterion": hit["step"],
+                    "wall_clock_to_criterion_s": hit["wall_clock_s"],
+                    "flops_to_criterion": None if flops is None else flops / members,
+                }
+            )
+            continue
+        status = result.status
+        if status == "diverged":
+            status = "diverged" if i in diverged or members == 1 else "stopped"
+        last = records[-1]["performance_members"][i] if records else None
+        rows.append(
+            {
+                **common,
+                "status": status,
+                "steps": result.steps,
+                "wall_clock_s": result.wall_clock_s,
+                "final_performance": last,
+                "flops": result.flops / members,
+                "steps_to_criterion": None,
+                "wall_clock_to_criterion_s": None,
+                "flops_to_criterion": None,
+                "error": None if status != "diverged" else json.dumps(result.divergence),
+            }
+        )
+    return rows
+
+
+def _identity(task: JobTask, index: int) -> dict[str, Any]:
+    run: Run = task.job.runs[index]
+    cfg = run.config
+    return {
+        "run_id": run.run_id,
+        "task": cfg.task.get("task", "compose"),
+        "version": str(cfg.task.get("version", "")),
+        "model": cfg.model.kind,
+        "method": cfg.method.name,
+        "seed": run.seed,
+        "sweep": task.sweep,
+        "member": index,
+        "task_label": run.task_label,
+        "model_label": run.model_label,
+        "method_label": run.method_label,
+        "run_dir": str(task.run_dir.resolve()),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def record_rows(task: JobTask, rows: list[dict[str, Any]]) -> None:
+    """Write one row per run of the job (``rows[i]`` for member i) with its identity columns."""
+    record_runs(task.db, [{**_identity(task, i), **row} for i, row in enumerate(rows)])
+
+
+@contextmanager
+def _locked(run_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run directory (waits for another holder to finish)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
