@@ -8,6 +8,7 @@ import typer
 
 from rnnzoo import __version__
 from rnnzoo.cli import models, tasks
+from rnnzoo.cli.gui import gui
 from rnnzoo.cli.train import train
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")
 app.command("train")(train)
+app.command("gui")(gui)
 
 
 def _show_version(value: bool) -> None:
