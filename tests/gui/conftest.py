@@ -64,3 +64,21 @@ def wait_until(condition: Callable[[], object], what: str, timeout_s: float = WA
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.2)
     return value
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [  # Debian's Chromium in a container, headless, no network of its own
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright launches Debian's Chromium (never a downloaded browser)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

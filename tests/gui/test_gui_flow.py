@@ -16,7 +16,7 @@ from rnnzoo.training.results import read_runs
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
-TINY = {"model.n_hidden": "8", "train.batch_size": "4", "train.eval_every": "2",
+TINY = {"model.n_hidden": "8", "model.g": "0.5", "train.batch_size": "4", "train.eval_every": "2",
         "train.eval_batch_size": "8", "train.max_steps": "100000",
         "train.lr": "1e-6"}  # learns next to nothing: runs until stopped
 
@@ -89,7 +89,7 @@ async def test_flipflop_preview_run_stop_resume(user, manager: RunManager):
     run_a, run_b = manager.runs_dir / "ff_a", manager.runs_dir / "ff_b"
     config = RunConfig.from_yaml(run_a / "config.yaml")
     assert config.task == {"task": "flipflop", "version": "vanilla", "params": {"n_bits": 2}}
-    assert config.model.options == {"n_hidden": 8, "tau_ms": 50.0}
+    assert config.model.options == {"n_hidden": 8, "tau_ms": 50.0, "g": 0.5}
     assert (config.train.batch_size, config.train.eval_every) == (4, 2)
 
     await eventually(lambda: manager.is_alive(run_a) and manager.is_alive(run_b), "two runs")

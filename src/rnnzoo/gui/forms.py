@@ -134,18 +134,22 @@ class SchemaForm:
     def _widget(self, spec: FieldSpec, text: str) -> Any:
         from nicegui import ui
 
-        notify = lambda _event: self._changed()  # noqa: E731
+        def notify(_event: Any) -> None:
+            self._changed()
+
         if spec.is_bool:
             return ui.switch(spec.name, value=text == "true", on_change=notify)
         if spec.choices is not None:
-            value = parse_text(text)
-            return ui.select(list(spec.choices), label=spec.name, value=value, on_change=notify)
-        widget = ui.input(spec.name, value=text, suffix=spec.unit or None, on_change=notify)
-        widget.props["hint"] = f"default {spec.default or 'None'}" + (
-            f"; {spec.allowed}" if spec.allowed else ""
-        )
-        widget.props["dense"] = True
-        return widget
+            widget = ui.select(
+                list(spec.choices), label=spec.name, value=parse_text(text), on_change=notify
+            )
+        else:
+            widget = ui.input(spec.name, value=text, suffix=spec.unit or None, on_change=notify)
+            widget.props["hint"] = f"default {spec.default or 'None'}" + (
+                f"; {spec.allowed}" if spec.allowed else ""
+            )
+            widget.props["dense"] = True
+        return widget.without_auto_validation()  # errors come from `check`, not from NiceGUI
 
     def _changed(self) -> None:
         if self._on_change is not None:

@@ -71,7 +71,7 @@ class RunsView:
                 self.results_button = ui.button("Results", on_click=self._open_results).mark(
                     "results"
                 )
-            self.chart = ui.echart(curves_chart(Curves())).classes("w-full h-96")
+            self.chart = ui.echart(curves_chart(Curves())).classes("w-full h-96 rnnzoo-curves")
             self.chart.mark("curves")
             self.log = ui.label("").classes("text-xs whitespace-pre-wrap font-mono").mark("run.log")
         ui.timer(REFRESH_S, self.refresh)
@@ -85,7 +85,6 @@ class RunsView:
         """Show ``run_dir`` in the run panel (and select its row)."""
         self.selected = run_dir
         self._shown_steps = None
-        self.table.selected = [r for r in self.table.rows if Path(r["run_dir"]) == run_dir]
         self.refresh()
 
     def refresh(self) -> None:
@@ -94,6 +93,9 @@ class RunsView:
         rows = table_rows(runs)
         if rows != self.table.rows:
             self.table.update_rows(rows, clear_selection=False)
+        chosen = [r for r in rows if Path(r["run_dir"]) == self.selected]
+        if self.table.selected != chosen:  # e.g. a run just started: its row came later
+            self.table.selected = chosen
         run = next((r for r in runs if Path(r["run_dir"]) == self.selected), None)
         for button in (self.stop_button, self.resume_button, self.results_button):
             button.disable()

@@ -90,7 +90,7 @@ class SetupView:
                 ui.label("Preview").classes("text-h6")
                 self.caption = ui.label("").classes("text-sm").mark("preview.caption")
                 self.charts = [
-                    ui.echart({}).classes("w-full h-80").mark(f"preview.trial{i}")
+                    ui.echart({}).classes("w-full h-80 rnnzoo-preview").mark(f"preview.trial{i}")
                     for i in range(PREVIEW_TRIALS)
                 ]
         self._build_task_form()

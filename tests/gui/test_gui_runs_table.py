@@ -1,0 +1,50 @@
+"""The runs table reads the SQLite results table, so a run started from the command line with
+``--out RUNS/x`` appears with its status and curve; its results view shows its report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import eventually
+from test_gui_flow import element, row_of
+from typer.testing import CliRunner
+
+from rnnzoo.cli.main import app
+from rnnzoo.gui.curves import read_curves
+from rnnzoo.gui.runs import RunManager
+
+pytestmark = pytest.mark.asyncio
+
+TINY_RUN = ["--set", "n_hidden=8", "--set", "g=0.5", "--set", "batch_size=4", "--set", "eval_every=1",
+            "--set", "eval_batch_size=8", "--max-steps", "3"]
+
+
+async def test_cli_run_appears_with_status_curve_and_report(user, manager: RunManager):
+    out = manager.runs_dir / "cli_run"
+    result = CliRunner().invoke(app, ["train", "--out", str(out), *TINY_RUN])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+
+    row = await eventually(lambda: row_of(user, "cli_run"), "the command-line run's row")
+    assert (row["task"], row["model"], row["status"], row["steps"]) == (
+        "flipflop", "leaky_rate", "max_steps", 3,
+    )
+    assert row["performance"] == f"{summary['final_performance']:.3f}"
+
+    user.find(marker="runs").trigger(
+        "selection", {"added": True, "rows": [row], "keys": [row["run_dir"]]}
+    )
+    await eventually(lambda: element(user, "run.title").text == "cli_run: max_steps", "title")
+    series = element(user, "curves").options["series"]
+    curves = read_curves(out)
+    assert curves.steps == [1, 2, 3]
+    assert series[0]["data"] == [[s, v] for s, v in zip(curves.steps, curves.loss, strict=True)]
+    assert series[1]["data"] == [
+        [s, v] for s, v in zip(curves.steps, curves.performance, strict=True)
+    ]
+    assert not element(user, "stop").enabled and not element(user, "resume").enabled
+
+    user.find(marker="results").click()
+    await user.should_see(marker="report")
+    assert element(user, "results.run").value == str(out)
