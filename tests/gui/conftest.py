@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-
 from nicegui.testing import User, user_simulation
 
 from rnnzoo.gui.app import create_root
 from rnnzoo.gui.runs import PID_FILE, RunManager
-
-WAIT_S = 90.0  # generous: a deadline for a condition, never a speed check
 
 
 @pytest.fixture
@@ -44,28 +39,6 @@ async def user(manager: RunManager) -> User:
         yield simulated
 
 
-async def eventually(condition: Callable[[], object], what: str, timeout_s: float = WAIT_S):
-    """Wait (letting the GUI's timers run) until ``condition()`` is truthy; return its value."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout_s: float = WAIT_S):
-    """Like `eventually`, for synchronous tests (e.g. with a real browser)."""
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return value
-
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [  # Debian's Chromium in a container, headless, no network of its own
     "--no-sandbox",
@@ -78,7 +51,17 @@ CHROMIUM_ARGS = [  # Debian's Chromium in a container, headless, no network of i
 ]
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """pytest-playwright launches Debian's Chromium (never a downloaded browser)."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+@pytest.fixture
+def page():
+    """A page of Debian's Chromium driven by Playwright (never a downloaded browser).
+
+    Started and closed within the test: Playwright's sync API runs an event loop while it is
+    open, which would clash with the asyncio tests that run later in the same process."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import wait_until
+from gui_helpers import wait_until
 from playwright.sync_api import Page, expect
 
 from rnnzoo import tasks
@@ -107,8 +107,15 @@ def test_browser_flow_with_screenshot(server, page: Page):
     page.screenshot(path=ARTIFACTS / "new_run.png", full_page=True)
 
     # a tiny run that learns next to nothing, so it runs until stopped
-    for label, text in (("n_hidden", "8"), ("g", "0.5"), ("batch_size", "4"), ("lr", "1e-6"),
-                        ("eval_every", "2"), ("eval_batch_size", "8"), ("max_steps", "100000")):
+    for label, text in (
+        ("n_hidden", "8"),
+        ("g", "0.5"),
+        ("batch_size", "4"),
+        ("lr", "1e-6"),
+        ("eval_every", "2"),
+        ("eval_batch_size", "8"),
+        ("max_steps", "100000"),
+    ):
         page.get_by_label(label, exact=True).fill(text)
     page.get_by_label("run name", exact=True).fill("browser_run")
     page.get_by_role("button", name="Start training").click()

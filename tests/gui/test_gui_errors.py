@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_gui_flow import choose, element, set_text
+from gui_helpers import choose, element, set_text
 
 from rnnzoo import tasks
 from rnnzoo.cli.train import DEFAULT_TRAIN
@@ -79,8 +79,12 @@ async def test_bad_values_show_the_library_message_on_their_field(user, manager:
     assert not manager.runs_dir.exists() or not any(manager.runs_dir.iterdir())
 
     # a run name that is not a plain folder name
-    for marker, text in (("model.n_hidden", "8"), ("run.ensemble", ""), ("train.lr", "0.01"),
-                         ("method.theta", "10")):
+    for marker, text in (
+        ("model.n_hidden", "8"),
+        ("run.ensemble", ""),
+        ("train.lr", "0.01"),
+        ("method.theta", "10"),
+    ):
         set_text(user, marker, text)
     set_text(user, "run_name", "../escape")
     user.find(marker="start").click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import eventually
+from gui_helpers import choose, element, eventually, row_of, series_data, set_text
 
 from rnnzoo import tasks
 from rnnzoo.gui.curves import read_curves
@@ -16,33 +16,15 @@ from rnnzoo.training.results import read_runs
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
-TINY = {"model.n_hidden": "8", "model.g": "0.5", "train.batch_size": "4", "train.eval_every": "2",
-        "train.eval_batch_size": "8", "train.max_steps": "100000",
-        "train.lr": "1e-6"}  # learns next to nothing: runs until stopped
-
-
-def element(user, marker: str):
-    (found,) = user.find(marker=marker).elements
-    return found
-
-
-def set_text(user, marker: str, text: str) -> None:
-    user.find(marker=marker).clear().type(text)
-
-
-def choose(user, marker: str, label: str) -> None:
-    user.find(marker=marker).click()
-    user.find(label).click()
-
-
-def series_data(chart, name: str) -> np.ndarray:
-    (series,) = [s for s in chart.options["series"] if s["name"] == name]
-    return np.asarray(series["data"], dtype=float)
-
-
-def row_of(user, name: str) -> dict | None:
-    table = element(user, "runs")
-    return next((r for r in table.rows if r["name"] == name), None)
+TINY = {
+    "model.n_hidden": "8",
+    "model.g": "0.5",
+    "train.batch_size": "4",
+    "train.eval_every": "2",
+    "train.eval_batch_size": "8",
+    "train.max_steps": "100000",
+    "train.lr": "1e-6",
+}  # learns next to nothing: runs until stopped
 
 
 async def start_run(user, name: str) -> None:
@@ -61,7 +43,8 @@ async def test_flipflop_preview_run_stop_resume(user, manager: RunManager):
     three = tasks.make("flipflop", "vanilla").generate(3, 0)
     assert len([s for s in chart.options["series"] if s["name"].startswith("inputs")]) == 3
     np.testing.assert_allclose(
-        series_data(chart, "inputs: pulse_0")[:, 1], three.inputs[: three.lengths[0], 0, 0],
+        series_data(chart, "inputs: pulse_0")[:, 1],
+        three.inputs[: three.lengths[0], 0, 0],
         atol=1e-4,
     )
 
@@ -94,8 +77,10 @@ async def test_flipflop_preview_run_stop_resume(user, manager: RunManager):
 
     await eventually(lambda: manager.is_alive(run_a) and manager.is_alive(run_b), "two runs")
     await eventually(
-        lambda: {r["status"] for r in read_runs(manager.db)} == {"running"}
-        and len(read_runs(manager.db)) == 2,
+        lambda: (
+            {r["status"] for r in read_runs(manager.db)} == {"running"}
+            and len(read_runs(manager.db)) == 2
+        ),
         "both 'running' rows",
     )
     await eventually(lambda: (row_of(user, "ff_a") or {}).get("status") == "running", "row")

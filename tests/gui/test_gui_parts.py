@@ -27,7 +27,10 @@ from rnnzoo.training.methods import METHOD_NAMES, make_method
 
 def reparsed(instance) -> dict:
     """Every field written as the form writes it, then read back as the form reads it."""
-    return {name: parse_text(value_text(getattr(instance, name))) for name in type(instance).model_fields}
+    return {
+        name: parse_text(value_text(getattr(instance, name)))
+        for name in type(instance).model_fields
+    }
 
 
 @pytest.mark.parametrize("name", tasks.task_names())

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import eventually
-from test_gui_flow import element, row_of
+from gui_helpers import element, eventually, row_of
 from typer.testing import CliRunner
 
 from rnnzoo.cli.main import app
@@ -16,8 +15,20 @@ from rnnzoo.gui.runs import RunManager
 
 pytestmark = pytest.mark.asyncio
 
-TINY_RUN = ["--set", "n_hidden=8", "--set", "g=0.5", "--set", "batch_size=4", "--set", "eval_every=1",
-            "--set", "eval_batch_size=8", "--max-steps", "3"]
+TINY_RUN = [
+    "--set",
+    "n_hidden=8",
+    "--set",
+    "g=0.5",
+    "--set",
+    "batch_size=4",
+    "--set",
+    "eval_every=1",
+    "--set",
+    "eval_batch_size=8",
+    "--max-steps",
+    "3",
+]
 
 
 async def test_cli_run_appears_with_status_curve_and_report(user, manager: RunManager):
@@ -28,7 +39,10 @@ async def test_cli_run_appears_with_status_curve_and_report(user, manager: RunMa
 
     row = await eventually(lambda: row_of(user, "cli_run"), "the command-line run's row")
     assert (row["task"], row["model"], row["status"], row["steps"]) == (
-        "flipflop", "leaky_rate", "max_steps", 3,
+        "flipflop",
+        "leaky_rate",
+        "max_steps",
+        3,
     )
     assert row["performance"] == f"{summary['final_performance']:.3f}"
 

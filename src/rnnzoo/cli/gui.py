@@ -71,5 +71,7 @@ def _serve(*, host: str, port: int, runs_dir: Path) -> None:
             f"warning: listening on {host}: other machines can reach this GUI and start runs",
             err=True,
         )
-    typer.echo(f"rnnzoo GUI on http://{host}:{port} (runs in {runs_dir.resolve()}); Ctrl-C stops it")
+    typer.echo(
+        f"rnnzoo GUI on http://{host}:{port} (runs in {runs_dir.resolve()}); Ctrl-C stops it"
+    )
     serve(runs_dir, host, port)

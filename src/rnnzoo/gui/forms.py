@@ -66,7 +66,9 @@ def field_specs(schema: type[BaseModel], defaults: BaseModel) -> list[FieldSpec]
     specs = []
     for name, info in schema.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        choices = tuple(get_args(info.annotation)) if get_origin(info.annotation) is Literal else None
+        choices = (
+            tuple(get_args(info.annotation)) if get_origin(info.annotation) is Literal else None
+        )
         allowed = constraint_text(info)
         if extra.get("time"):
             allowed = DURATION_HELP + (f"; {allowed}" if allowed else "")
@@ -124,7 +126,11 @@ class SchemaForm:
                 widget.mark(f"{marker}.{spec.name}")
                 help_text = "; ".join(
                     part
-                    for part in (spec.description, f"default {spec.default or 'None'}", spec.allowed)
+                    for part in (
+                        spec.description,
+                        f"default {spec.default or 'None'}",
+                        spec.allowed,
+                    )
                     if part
                 )
                 widget.tooltip(help_text)
@@ -161,7 +167,11 @@ class SchemaForm:
 
     def _value(self, name: str) -> Any:
         value = self.widgets[name].value
-        return parse_text(value) if isinstance(value, str) and self.specs[name].choices is None else value
+        return (
+            parse_text(value)
+            if isinstance(value, str) and self.specs[name].choices is None
+            else value
+        )
 
     def changes(self) -> dict[str, Any]:
         """The fields whose value differs from the default shown."""

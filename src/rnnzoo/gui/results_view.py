@@ -25,9 +25,11 @@ class ResultsView:
         self.manager = manager
         self.run_dir: Path | None = None
         with ui.row().classes("w-full items-center"):
-            self.run_select = ui.select(
-                {}, label="finished run", on_change=self._chosen
-            ).classes("w-96").mark("results.run")
+            self.run_select = (
+                ui.select({}, label="finished run", on_change=self._chosen)
+                .classes("w-96")
+                .mark("results.run")
+            )
             self.analyse_button = ui.button("Analyse", on_click=self.analyse).mark("analyse")
             self.spinner = ui.spinner(size="lg")
             self.spinner.visible = False
@@ -42,9 +44,14 @@ class ResultsView:
         finished = {
             run["run_dir"]: f"{run['name']} ({run['status']})"
             for run in self.manager.runs()
-            if run["status"] in FINAL_STATUSES and (Path(run["run_dir"]) / "model.safetensors").is_file()
+            if run["status"] in FINAL_STATUSES
+            and (Path(run["run_dir"]) / "model.safetensors").is_file()
         }
-        value = str(self.run_dir) if self.run_dir is not None and str(self.run_dir) in finished else None
+        value = (
+            str(self.run_dir)
+            if self.run_dir is not None and str(self.run_dir) in finished
+            else None
+        )
         self.run_select.set_options(finished, value=value)
 
     def show(self, run_dir: Path) -> None:
@@ -68,8 +75,10 @@ class ResultsView:
         self.analyse_button.text = "Analyse again" if analysis is not None else "Analyse"
         with self.figures:
             if analysis is not None:
-                self.numbers.text = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else
-                                              f"{k} = {v}" for k, v in analysis.numbers.items())
+                self.numbers.text = ", ".join(
+                    f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                    for k, v in analysis.numbers.items()
+                )
                 for name, path in analysis.figures.items():
                     with ui.card().classes("w-[48%]"):
                         ui.label(name.replace("_", " ")).classes("text-subtitle1")

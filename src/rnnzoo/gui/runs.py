@@ -148,8 +148,7 @@ class RunManager:
                     "name": run_dir.name,
                     "status": status,
                     "alive": alive,
-                    "resumable": resumable
-                    and (run_dir / "checkpoints" / "latest.json").is_file(),
+                    "resumable": resumable and (run_dir / "checkpoints" / "latest.json").is_file(),
                 }
             )
         listed.sort(key=lambda r: r.get("created") or "9999", reverse=True)

@@ -52,18 +52,24 @@ class RunsView:
         self.on_results = on_results
         self.selected: Path | None = None
         self._shown_steps: list[int] | None = None
-        self.table = ui.table(
-            columns=[{"name": k, "label": label, "field": k, "align": "left"} for k, label in COLUMNS],
-            rows=[],
-            row_key="run_dir",
-            selection="single",
-            on_select=self._on_select,
-            pagination=15,
-        ).classes("w-full").mark("runs")
+        self.table = (
+            ui.table(
+                columns=[
+                    {"name": k, "label": label, "field": k, "align": "left"} for k, label in COLUMNS
+                ],
+                rows=[],
+                row_key="run_dir",
+                selection="single",
+                on_select=self._on_select,
+                pagination=15,
+            )
+            .classes("w-full")
+            .mark("runs")
+        )
         with ui.card().classes("w-full"):
             with ui.row().classes("w-full items-center"):
-                self.title = ui.label("Select a run in the table.").classes("text-h6").mark(
-                    "run.title"
+                self.title = (
+                    ui.label("Select a run in the table.").classes("text-h6").mark("run.title")
                 )
                 ui.space()
                 self.stop_button = ui.button("Stop", on_click=self.stop).mark("stop")

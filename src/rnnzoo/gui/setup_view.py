@@ -48,19 +48,27 @@ class SetupView:
                 with ui.card().classes("w-full"):
                     ui.label("1. Task").classes("text-h6")
                     with ui.row().classes("w-full no-wrap"):
-                        self.task_select = ui.select(
-                            {name: f"{name}: {row['title']}" for name, row in tasks.items()},
-                            label="task",
-                            value=DEFAULT_TASK,
-                            with_input=True,
-                            on_change=lambda _: self._task_chosen(),
-                        ).mark("task").classes("w-2/3")
-                        self.version_select = ui.select(
-                            tasks[DEFAULT_TASK]["versions"],
-                            label="version",
-                            value="vanilla",
-                            on_change=lambda _: self._build_task_form(),
-                        ).mark("version").classes("w-1/3")
+                        self.task_select = (
+                            ui.select(
+                                {name: f"{name}: {row['title']}" for name, row in tasks.items()},
+                                label="task",
+                                value=DEFAULT_TASK,
+                                with_input=True,
+                                on_change=lambda _: self._task_chosen(),
+                            )
+                            .mark("task")
+                            .classes("w-2/3")
+                        )
+                        self.version_select = (
+                            ui.select(
+                                tasks[DEFAULT_TASK]["versions"],
+                                label="version",
+                                value="vanilla",
+                                on_change=lambda _: self._build_task_form(),
+                            )
+                            .mark("version")
+                            .classes("w-1/3")
+                        )
                     self.task_box = ui.column().classes("w-full")
                 with ui.card().classes("w-full"):
                     ui.label("2. Model").classes("text-h6")
@@ -130,7 +138,9 @@ class SetupView:
             self.model_form = SchemaForm(
                 field_specs(options, options()),
                 marker="model",
-                initial={k: v for k, v in DEFAULT_MODEL_OPTIONS.items() if k in options.model_fields},
+                initial={
+                    k: v for k, v in DEFAULT_MODEL_OPTIONS.items() if k in options.model_fields
+                },
                 on_change=self._check_model,
             )
         self.name_input.value = self._new_name()
@@ -219,7 +229,12 @@ class SetupView:
         """Validate every form, then start the run in its own process."""
         from rnnzoo.training.config import run_config
 
-        checks = (self._check_task(), self._check_model(), self._check_method(), self._check_train())
+        checks = (
+            self._check_task(),
+            self._check_model(),
+            self._check_method(),
+            self._check_train(),
+        )
         self.name_input.error = None
         if any(result is None for result in checks):
             ui.notify("Fix the values marked in red first.", type="warning")
