@@ -1,6 +1,7 @@
 """The GUI in a real browser (Playwright driving Debian's Chromium) against `rnnzoo gui` run
 as a separate process: choose the flip-flop, change a parameter and see the preview change, a
-bad value's message, start a short run, see its curve get points, stop, resume, stop; the
+bad value's message, start a short run, see its curve get points, stop, resume; the run keeps
+training when the browser is closed and when the GUI stops, and a new GUI stops it. The
 screenshots are kept in test-artifacts/gui/."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from playwright.sync_api import Page, expect
 from rnnzoo import tasks
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.gui.curves import read_curves
+from rnnzoo.gui.runs import PID_FILE, RunManager
 from rnnzoo.training.results import read_runs
 
 pytestmark = pytest.mark.slow
@@ -42,28 +44,38 @@ def answers(url: str) -> bool:
         return False
 
 
+def stop_gui(process: subprocess.Popen) -> None:
+    """Ctrl-C the GUI server and wait for it to end."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture
 def server(tmp_path: Path):
-    """`rnnzoo gui` on a free local port over tmp_path/runs; yields (url, runs folder)."""
+    """`rnnzoo gui` on a free local port over tmp_path/runs; yields (url, runs folder, the
+    server's process)."""
     port, runs = free_port(), tmp_path / "runs"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_"))}
     command = [sys.executable, "-m", "rnnzoo.cli.main", "gui", "--port", str(port)]
-    log = open(tmp_path / "gui.log", "wb")  # noqa: SIM115  (closed below)
-    process = subprocess.Popen(
-        [*command, "--runs-dir", str(runs)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    with open(tmp_path / "gui.log", "wb") as log:
+        process = subprocess.Popen(
+            [*command, "--runs-dir", str(runs)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until(lambda: answers(url) or process.poll() is not None, "the GUI server")
         assert process.poll() is None, (tmp_path / "gui.log").read_text()
-        yield url, runs
+        yield url, runs, process
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        if process.poll() is None:
+            stop_gui(process)
+        manager = RunManager(runs)  # a run left training by a failed test
+        for pid_file in runs.glob(f"*/{PID_FILE}"):
+            manager.stop(pid_file.parent)
 
 
 def chart_points(page: Page) -> int:
@@ -74,7 +86,7 @@ def chart_points(page: Page) -> int:
 
 
 def test_browser_flow_with_screenshot(server, page: Page):
-    url, runs = server
+    url, runs, gui_process = server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1500, "height": 1300})
     page.goto(url)
@@ -134,8 +146,19 @@ def test_browser_flow_with_screenshot(server, page: Page):
     page.get_by_role("button", name="Resume").click()
     expect(title).to_have_text("browser_run: running", timeout=WAIT_MS)
     wait_until(lambda: chart_points(page) >= stopped + 2, "points after resuming")
-    page.get_by_role("button", name="Stop").click()
-    expect(title).to_have_text("browser_run: interrupted", timeout=WAIT_MS)
-    page.screenshot(path=ARTIFACTS / "stopped.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / "resumed.png", full_page=True)
+
+    # closing the browser, and even stopping the GUI, leaves the run training
+    page.close()
+    grows_from = len(read_curves(run_dir).steps)
+    wait_until(lambda: len(read_curves(run_dir).steps) > grows_from + 1, "training, no browser")
+    stop_gui(gui_process)
+    manager = RunManager(runs)  # a new GUI finds the process from its pid file
+    assert manager.is_alive(run_dir)
+    grows_from = len(read_curves(run_dir).steps)
+    wait_until(lambda: len(read_curves(run_dir).steps) > grows_from + 1, "training, no GUI")
+    assert manager.stop(run_dir)
+    wait_until(lambda: not manager.is_alive(run_dir), "the run to end")
+    assert [r["status"] for r in read_runs(runs / "results.sqlite")] == ["interrupted"]
     steps = read_curves(run_dir).steps
     assert steps[:stopped] == first_steps and steps == sorted(set(steps)) and len(steps) > stopped

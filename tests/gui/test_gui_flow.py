@@ -11,6 +11,7 @@ from gui_helpers import choose, element, eventually, row_of, series_data, set_te
 from rnnzoo import tasks
 from rnnzoo.gui.curves import read_curves
 from rnnzoo.gui.runs import RunManager
+from rnnzoo.models import model_kinds
 from rnnzoo.training.config import RunConfig
 from rnnzoo.training.results import read_runs
 
@@ -35,7 +36,12 @@ async def start_run(user, name: str) -> None:
 
 async def test_flipflop_preview_run_stop_resume(user, manager: RunManager):
     # choose another task, then the flip-flop: its form and preview follow
+    # every registered task and network kind is on offer, every version of the chosen task
+    assert list(element(user, "task").options) == tasks.task_names()
+    assert list(element(user, "model").options) == model_kinds()
     choose(user, "task", "sine_generator: Sine-wave generator")
+    versions = list(tasks.get_task_class("sine_generator").versions)
+    assert element(user, "version").options == versions
     await user.should_see(marker="task.freq_min_hz")
     choose(user, "task", "flipflop: N-bit flip-flop")
     await user.should_see(marker="task.n_bits")

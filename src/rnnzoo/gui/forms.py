@@ -122,76 +122,52 @@ class SchemaForm:
         with ui.element("div").classes("w-full grid grid-cols-2 gap-x-4 gap-y-1"):
             for spec in specs:
                 text = value_text(initial[spec.name]) if spec.name in initial else spec.default
-                widget = self._widget(spec, text)
-                widget.mark(f"{marker}.{spec.name}")
-                help_text = "; ".join(
-                    part
-                    for part in (
-                        spec.description,
-                        f"default {spec.default or 'None'}",
-                        spec.allowed,
-                    )
-                    if part
-                )
-                widget.tooltip(help_text)
-                self.widgets[spec.name] = widget
+                self.widgets[spec.name] = self._widget(spec, text).mark(f"{marker}.{spec.name}")
         self.error_label = ui.label("").classes("text-negative text-sm").mark(f"{marker}.error")
 
     def _widget(self, spec: FieldSpec, text: str) -> Any:
         from nicegui import ui
 
         def notify(_event: Any) -> None:
-            self._changed()
+            if self._on_change is not None:
+                self._on_change()
 
+        limits = f"default {spec.default or 'None'}" + (f"; {spec.allowed}" if spec.allowed else "")
         if spec.is_bool:
-            return ui.switch(spec.name, value=text == "true", on_change=notify)
-        if spec.choices is not None:
+            widget = ui.switch(spec.name, value=text == "true", on_change=notify)
+        elif spec.choices is not None:
             widget = ui.select(
                 list(spec.choices), label=spec.name, value=parse_text(text), on_change=notify
-            )
+            ).without_auto_validation()
         else:
             widget = ui.input(spec.name, value=text, suffix=spec.unit or None, on_change=notify)
-            widget.props["hint"] = f"default {spec.default or 'None'}" + (
-                f"; {spec.allowed}" if spec.allowed else ""
-            )
+            widget.without_auto_validation()  # errors come from `check`, not from NiceGUI
+            widget.props["hint"] = limits
             widget.props["dense"] = True
-        return widget.without_auto_validation()  # errors come from `check`, not from NiceGUI
+        widget.tooltip(f"{spec.description} ({limits})" if spec.description else limits)
+        return widget
 
-    def _changed(self) -> None:
-        if self._on_change is not None:
-            self._on_change()
-
-    def values(self) -> dict[str, Any]:
-        """Every field's current value (typed)."""
-        return {name: self._value(name) for name in self.widgets}
-
-    def _value(self, name: str) -> Any:
+    def _text(self, name: str) -> str:
         value = self.widgets[name].value
-        return (
-            parse_text(value)
-            if isinstance(value, str) and self.specs[name].choices is None
-            else value
-        )
+        if self.specs[name].is_bool or self.specs[name].choices is not None:
+            return value_text(value)
+        return (value or "").strip()
 
     def changes(self) -> dict[str, Any]:
-        """The fields whose value differs from the default shown."""
-        changed = {}
-        for name, spec in self.specs.items():
-            value = self.widgets[name].value
-            text = value if isinstance(value, str) and spec.choices is None else value_text(value)
-            if text.strip() != spec.default:
-                changed[name] = self._value(name)
-        return changed
+        """The fields whose value differs from the default shown, typed."""
+        return {
+            name: parse_text(self._text(name))
+            for name, spec in self.specs.items()
+            if self._text(name) != spec.default
+        }
 
     def show_error(self, message: str | None) -> None:
         """Show ``message`` on the field it names (else below the form); None clears errors."""
-        target = None if message is None else named_field(message, list(self.widgets))
-        for name, widget in self.widgets.items():
-            if hasattr(widget, "error") and not self.specs[name].is_bool:
-                widget.error = message if name == target else None
-        carrier = self.widgets.get(target) if target is not None else None
-        shown_on_field = carrier is not None and hasattr(carrier, "error") and carrier.error
-        self.error_label.text = "" if message is None or shown_on_field else message
+        fields = [name for name, spec in self.specs.items() if not spec.is_bool]
+        target = None if message is None else named_field(message, fields)
+        for name in fields:
+            self.widgets[name].error = message if name == target else None
+        self.error_label.text = message if message is not None and target is None else ""
 
     def check(self, build: Callable[[dict[str, Any]], Any]) -> Any:
         """``build(changes)`` (a library call); its InvalidParameterError is shown inline and
