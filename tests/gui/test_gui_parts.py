@@ -63,6 +63,9 @@ def test_field_specs_carry_unit_default_range_and_choices():
     specs = {s.name: s for s in field_specs(task.Params, task.params)}
     assert (specs["dt_ms"].unit, specs["dt_ms"].allowed) == ("ms", "> 0 and <= 100")
     assert specs["trial_ms"].default == "6000"  # the version's value, not the class default
+    assert (specs["trial_ms"].unit, specs["trial_ms"].allowed) == ("ms", "> 0")
+    assert specs["blind_ms"].allowed == ">= 0"  # an epoch that may be absent
+    assert specs["interval_ms"].allowed == "> 0, or a law"
     assert specs["interval_ms"].default == str(task.params.interval_ms)
     assert specs["add_noise"].is_bool
     train = {s.name: s for s in field_specs(TrainConfig, TrainConfig())}

@@ -24,7 +24,7 @@ from rnnzoo.cli._common import parse_value
 from rnnzoo.tasks.params import constraint_text
 from rnnzoo.tasks.timing import DURATION_TYPES
 
-DURATION_HELP = "a number or uniform(a, b), choice(a, ...), truncexp(mean, min, max)"
+DURATION_HELP = "ms: a number, uniform(a, b), choice(a, b, ...) or truncexp(mean, min, max)"
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,18 @@ def field_specs(schema: type[BaseModel], defaults: BaseModel) -> list[FieldSpec]
         choices = (
             tuple(get_args(info.annotation)) if get_origin(info.annotation) is Literal else None
         )
-        allowed = constraint_text(info)
-        if extra.get("time"):
-            allowed = DURATION_HELP + (f"; {allowed}" if allowed else "")
+        allowed, description = constraint_text(info), info.description or ""
+        if extra.get("time"):  # a duration in ms (see rnnzoo.tasks.params.ms_field)
+            allowed = ">= 0" if extra.get("allow_zero") else "> 0"
+            if "maximum_ms" in extra:
+                allowed += f" and <= {extra['maximum_ms']:g}"
+            if any(kind in DURATION_TYPES for kind in get_args(info.annotation)):
+                allowed, description = f"{allowed}, or a law", f"{description}; {DURATION_HELP}"
         specs.append(
             FieldSpec(
                 name=name,
                 unit=str(extra.get("unit", "")),
-                description=info.description or "",
+                description=description,
                 allowed=allowed,
                 default=value_text(getattr(defaults, name)),
                 choices=choices,
