@@ -5,20 +5,24 @@ Run by hand (not in CI)::
     PYTHONPATH=src .venv/bin/python benchmarks/bench_methods.py \
         [--tasks delaygo,delayanti] [--version soo2023] [--set warmup_ms=0] \
         [--methods control,cd,sctt,dasc] [--steps 2000] [--ensemble 8] [--n-hidden 64] \
-        [--workers 2] [--out docs/benchmarks/methods_run]
+        [--activation relu] [--seeds 0,1,2] [--workers 2] [--out docs/benchmarks/methods_run]
 
-For every (task, method) one training run trains an ensemble of ``--ensemble`` leaky ReLU
-firing-rate networks (the members are the seeds; tau from the task, 100 ms in ``soo2023``;
-sigmoid readout; the first quarter of the neurons receive the inputs, the next quarter is read
-out) with Adam until the mean over the 10th-90th percentile of members (``mean_10_90``) reaches
-the target, or ``--steps`` updates.  Methods anneal over the first half of the budget (seed
-002: 20,000 of 40,000 steps).  Hyperparameters are seed 002's Table 1 columns: CD_10
-(theta_0 = 10), SCTT_40 and DASC_40 (theta = 40, beta_0 = 0.5, 5 annealing steps).
+For every (task, method, seed) one training run trains an ensemble of ``--ensemble`` leaky
+firing-rate networks (the members are streams of the seed; tau from the task, 100 ms in
+``soo2023``; sigmoid readout; the first quarter of the neurons receive the inputs, the next
+quarter is read out) with Adam until the mean over the 10th-90th percentile of members
+(``mean_10_90``) reaches the target, or ``--steps`` updates.  Methods anneal over the first half
+of the budget (seed 002: 20,000 of 40,000 steps).  Hyperparameters are seed 002's Table 1
+columns: CD_10 (theta_0 = 10), SCTT_40 and DASC_40 (theta = 40, beta_0 = 0.5, 5 annealing
+steps).  A non-finite loss rolls the run back to its last checkpoint with half the learning
+rate (``--on-divergence rollback``, at most 3 times).
 
-Every run is its own process with one torch thread (``--workers`` at a time).  Writes
-``<out>/methods.md`` (three blocks shaped like seed 002's Table 1: training steps, wall-clock
-seconds, flops to criterion; "failed" when the budget ran out first, with the final
-performance in brackets) and ``<out>/methods.csv`` (one row per run).
+Every run is its own process with one torch thread (``--workers`` at a time); each finished
+run is appended to ``<out>/methods.csv`` at once (an interrupted benchmark keeps its rows).
+At the end ``<out>/methods.md`` holds three blocks shaped like seed 002's Table 1 (training
+steps, wall-clock seconds, flops to criterion: mean over the seeds whose run reached the
+criterion, with "k/n seeds" when some did not; "failed" when none did, with the mean final
+performance in brackets).
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ import argparse
 import csv
 import json
 import sys
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 METHODS = ("control", "cd", "sctt", "dasc")
@@ -46,6 +52,7 @@ CSV_FIELDS = [
     "task",
     "version",
     "method",
+    "seed",
     "status",
     "reached",
     "steps_to_criterion",
@@ -90,7 +97,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
                 "ensemble": job["ensemble"],
                 "options": {
                     "n_hidden": n,
-                    "activation": "relu",
+                    "activation": job["activation"],
                     "readout": "sigmoid",
                     "input_population": n // 4,
                     "output_population": n // 4,
@@ -105,7 +112,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
                 "eval_batch_size": job["eval_batch_size"],
                 "target_performance": job["target"],
                 "statistic": "mean_10_90",
-                "checkpoint_every": job["steps"],
+                "checkpoint_every": job["eval_every"],
+                "on_divergence": job["on_divergence"],
                 "seed": job["seed"],
             },
         }
@@ -117,9 +125,11 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             best[0] = max(best[0], float(record["eval"]["statistic"]))
 
     start = time.perf_counter()
-    result = train(config, progress=False, callback=watch)
+    with tempfile.TemporaryDirectory() as run_dir:  # checkpoints, for rollbacks
+        result = train(config, run_dir, progress=False, callback=watch)
     print(
-        f"{job['task']:>10} {job['method']:>8}: {result.status} at step {result.steps} "
+        f"{job['task']:>10} {job['method']:>8} seed {job['seed']}: {result.status} at step "
+        f"{result.steps} rollbacks {result.rollbacks} "
         f"({time.perf_counter() - start:.0f} s), performance {result.final_performance}",
         file=sys.stderr,
         flush=True,
@@ -128,6 +138,7 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         "task": job["task"],
         "version": job["version"],
         "method": job["method"],
+        "seed": job["seed"],
         "status": result.status,
         "reached": result.reached_criterion,
         "steps_to_criterion": result.steps_to_criterion,
@@ -143,21 +154,29 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _cell(row: dict[str, Any] | None, key: str, fmt: str) -> str:
-    if row is None:
+def _cell(runs: list[dict[str, Any]], key: str, fmt: str) -> str:
+    if not runs:
         return "-"
-    if not row["reached"]:
-        return f"failed ({row['final_performance']:.2f})"
-    return format(row[key], fmt)
+    reached = [r for r in runs if r["reached"]]
+    if not reached:
+        final = np.mean([r["final_performance"] or 0.0 for r in runs])
+        return f"failed ({final:.2f})"
+    values = np.array([float(r[key]) for r in reached])
+    text = format(values.mean(), fmt)
+    if len(values) > 1:
+        text += " ± " + format(values.std(ddof=1), fmt)
+    if len(reached) < len(runs):
+        text += f" ({len(reached)}/{len(runs)} seeds)"
+    return text
 
 
 def table(rows: list[dict[str, Any]], tasks: list[str], methods: list[str]) -> str:
-    """Markdown table shaped like seed 002's Table 1 (rows tasks, columns methods, 3 blocks)."""
-    by_key = {(r["task"], r["method"]): r for r in rows}
+    """Markdown table shaped like seed 002's Table 1 (rows tasks, columns methods, 3 blocks;
+    mean ± sd over the seeds that reached the criterion)."""
     head = "| Task | " + " | ".join(COLUMNS[m] for m in methods) + " |"
     rule = "|---|" + "---|" * len(methods)
     blocks = [
-        ("Training steps", "steps_to_criterion", "d"),
+        ("Training steps", "steps_to_criterion", ".0f"),
         ("Wall-clock training time (s)", "wall_clock_to_criterion_s", ".0f"),
         ("Floating point operations", "flops_to_criterion", ".3g"),
     ]
@@ -165,7 +184,10 @@ def table(rows: list[dict[str, Any]], tasks: list[str], methods: list[str]) -> s
     for title, key, fmt in blocks:
         lines.append(f"| **{title}** |" + " |" * len(methods))
         for task in tasks:
-            cells = [_cell(by_key.get((task, m)), key, fmt) for m in methods]
+            cells = [
+                _cell([r for r in rows if (r["task"], r["method"]) == (task, m)], key, fmt)
+                for m in methods
+            ]
             lines.append(f"| {task} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -195,7 +217,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--eval-every", type=int, default=50, help="steps between evaluations")
     p.add_argument("--eval-batch-size", type=int, default=128, help="held-out trials")
-    p.add_argument("--seed", type=int, default=0, help="base seed of weights and trials")
+    p.add_argument("--seeds", default="0", help="comma-separated seeds (one run each)")
+    p.add_argument("--activation", default="relu", help="neuron nonlinearity")
+    p.add_argument(
+        "--on-divergence",
+        default="rollback",
+        choices=("rollback", "stop"),
+        help="on a non-finite loss: roll back with half the learning rate, or stop",
+    )
     p.add_argument("--workers", type=int, default=2, help="runs in parallel (processes)")
     p.add_argument("--out", default="out/bench_methods", help="folder for methods.md/.csv")
     args = p.parse_args(argv)
@@ -206,6 +235,7 @@ def main(argv: list[str] | None = None) -> None:
         if m not in METHODS:
             raise SystemExit(f"--methods: unknown method {m!r}; choose from {', '.join(METHODS)}")
     overrides = _overrides(args.set)
+    seeds = [int(x) for x in args.seeds.split(",") if x]
     jobs = [
         {
             "task": task,
@@ -220,27 +250,32 @@ def main(argv: list[str] | None = None) -> None:
             "target": args.target,
             "eval_every": args.eval_every,
             "eval_batch_size": args.eval_batch_size,
-            "seed": args.seed,
+            "seed": seed,
+            "activation": args.activation,
+            "on_divergence": args.on_divergence,
         }
         for task in tasks
+        for seed in seeds
         for method in methods
     ]
-    start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        rows = list(pool.map(run_one, jobs))
-    total = time.perf_counter() - start
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    rows = []
     with open(out / "methods.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         writer.writeheader()
-        writer.writerows(rows)
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            for done in as_completed([pool.submit(run_one, job) for job in jobs]):
+                rows.append(done.result())
+                writer.writerow(rows[-1])
+                f.flush()
+    total = time.perf_counter() - start
     settings = " ".join(sys.argv[1:] if argv is None else argv)
     text = (
         f"Settings: `{settings or '(defaults)'}`; target {rows[0]['target']} (mean_10_90 of "
-        f"{args.ensemble} members); total {total:.0f} s with {args.workers} workers.\n\n"
-        + table(rows, tasks, methods)
+        f"{args.ensemble} members); seeds {args.seeds}; total {total:.0f} s with "
+        f"{args.workers} workers.\n\n" + table(rows, tasks, methods)
     )
     (out / "methods.md").write_text(text)
     print(text)

@@ -1,14 +1,19 @@
 """`rnnzoo train`: options, --set routing, errors, run directory, resume, the main job."""
 
 import json
+import signal
+import subprocess
 import sys
-import types
+import time
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from rnnzoo.cli.main import app
 from rnnzoo.cli.train import build_config
+from rnnzoo.models import load_model
+from rnnzoo.training.results import read_runs
 
 runner = CliRunner()
 TINY = [
@@ -25,24 +30,6 @@ TINY = [
     "--set",
     "eval_every=2",
 ]
-
-
-class _Control:
-    name = "control"
-
-    def outputs(self, net, inputs, progress, generator):
-        return net(inputs, generator=generator).outputs
-
-
-@pytest.fixture(autouse=True)
-def methods(monkeypatch):
-    """Stand-in for rnnzoo.training.methods where it is not there yet."""
-    try:
-        import rnnzoo.training.methods  # noqa: F401
-    except ImportError:
-        mod = types.ModuleType("rnnzoo.training.methods")
-        mod.make_method = lambda name, **kw: _Control()
-        monkeypatch.setitem(sys.modules, "rnnzoo.training.methods", mod)
 
 
 def config(*sets, **options):
@@ -141,3 +128,42 @@ def test_main_job_reaches_criterion(tmp_path):
     assert summary["status"] == "reached" and summary["final_performance"] >= 0.95
     assert summary["task"] == "flipflop" and summary["model"] == "leaky_rate"
     assert (out / "report.png").is_file()
+
+
+def _train_process(out, *extra):
+    command = "from rnnzoo.cli.main import app; app()"
+    args = ["train", "--out", str(out), "--seed", "3", "--target-perf", "1.0", "--no-report"]
+    return subprocess.Popen(
+        [sys.executable, "-c", command, *args, *TINY, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_ctrl_c_checkpoints_and_resume_equals_uninterrupted(tmp_path):
+    out = tmp_path / "runs" / "stopped"
+    proc = _train_process(out, "--max-steps", "100000")
+    metrics = out / "metrics.jsonl"
+    deadline = time.monotonic() + 120
+    while not (metrics.is_file() and len(metrics.read_text().splitlines()) >= 2):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["steps"] >= 4
+    rows = read_runs(tmp_path / "runs" / "results.sqlite")
+    assert [(r["status"], r["steps"]) for r in rows] == [("interrupted", summary["steps"])]
+
+    total = str(summary["steps"] + 3)
+    resumed = _train_process(out, "--resume", "--max-steps", total)
+    straight = _train_process(tmp_path / "runs" / "straight", "--max-steps", total)
+    for p in (resumed, straight):
+        assert p.wait(timeout=120) == 0, p.communicate()
+    a = load_model(out / "model.safetensors").state_dict()
+    b = load_model(tmp_path / "runs" / "straight" / "model.safetensors").state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

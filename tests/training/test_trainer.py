@@ -12,6 +12,7 @@ from rnnzoo.models import load_model, make_model
 from rnnzoo.training import RunConfig, ensemble_statistic, train
 from rnnzoo.training.config import run_config, train_config
 from rnnzoo.training.losses import clip_grad_norm_per_member, masked_mse
+from rnnzoo.training.methods import make_method
 from rnnzoo.training.results import read_runs, record_run
 
 TASK = {"task": "flipflop", "params": {"trial_ms": 300.0, "input_end_ms": 250.0}}
@@ -319,3 +320,12 @@ def test_a_running_run_has_a_row_that_its_end_replaces(tmp_path, control):
     rows = read_runs(tmp_path / "results.sqlite")
     assert len(rows) == 1 and rows[0]["status"] == "max_steps"
     assert rows[0]["run_id"] == seen[0]["run_id"]
+
+
+def test_flops_count_the_coarse_steps_of_cd(tmp_path):
+    cd = make_method("cd", theta=3, step_count=1)
+    assert [cd.recurrent_steps(30, p) for p in (0.0, 0.49, 0.5, 1.0)] == [10, 10, 30, 30]
+    assert cd.recurrent_steps(31, 0.0) == 11 and make_method("dasc").recurrent_steps(31, 0) == 31
+    r = train(small(max_steps=4, anneal_steps=4), method=cd)
+    # progress 0, 1/4 (theta 3: 10 updates of the 30-step trial), 1/2, 3/4 (theta 1: 30)
+    assert r.flops == 6 * 1 * 8 * 16**2 * (10 + 10 + 30 + 30)

@@ -235,6 +235,12 @@ class Method:
         _check_progress(progress)
         return {}
 
+    def recurrent_steps(self, n_steps: int, progress: float) -> int:
+        """Recurrent updates one training trial of ``n_steps`` task steps costs at
+        ``progress`` (the trainer's flop count: 6 M B N^2 per update)."""
+        _check_progress(progress)
+        return n_steps
+
     def check(self, net: Network) -> None:
         """Raise `InvalidParameterError` when this method cannot train ``net``."""
         if self.name != "control" and getattr(net, "kind", None) not in LEAKY_KINDS:
@@ -278,6 +284,10 @@ class CoarsenedDiscretization(Method):
 
     def schedule(self, progress: float) -> dict[str, float]:
         return {"theta": self.theta(progress)}
+
+    def recurrent_steps(self, n_steps: int, progress: float) -> int:
+        """ceil(n_steps / theta): CD runs one update per coarse step."""
+        return -(-n_steps // self.theta(progress))
 
     def outputs(self, net, inputs, progress, generator=None, *, conditions=None):
         theta = self.theta(progress)

@@ -317,6 +317,14 @@ class Trainer:
             index=index,
         )
 
+    def _flops(self, batch: Any) -> float:
+        """Floating-point operations of one training step: 6 M B N^2 per recurrent update
+        (forward 2, backward 4), counting the updates the method runs (CD: coarse steps)."""
+        updates = batch.n_steps
+        if hasattr(self.method, "recurrent_steps"):
+            updates = self.method.recurrent_steps(batch.n_steps, self._progress_value())
+        return 6.0 * self.n_models * batch.batch_size * updates * self.net.options.n_hidden**2
+
     def _progress_value(self) -> float:
         anneal = self.tc.anneal_steps
         if anneal is None:
@@ -448,14 +456,8 @@ class Trainer:
                     break
                 updating = True
                 self.optimizer.step()
+                self.flops += self._flops(batch)
                 self.step += 1
-                self.flops += (
-                    6.0
-                    * self.n_models
-                    * batch.batch_size
-                    * batch.n_steps
-                    * (self.net.options.n_hidden**2)
-                )
                 updating = False
                 self.elapsed_s = base_elapsed + time.perf_counter() - start
                 self.last_loss = float(total.detach())
