@@ -62,6 +62,8 @@ def page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page()
+            page = browser.new_page()
+            page.set_default_timeout(180_000)  # a deadline on a loaded machine, not a speed check
+            yield page
         finally:
             browser.close()

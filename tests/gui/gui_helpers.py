@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-WAIT_S = 90.0  # generous: a deadline for a condition, never a speed check
+WAIT_S = 180.0  # generous (a loaded machine): a deadline for a condition, never a speed check
 
 
 async def eventually(condition: Callable[[], object], what: str, timeout_s: float = WAIT_S):

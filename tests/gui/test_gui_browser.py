@@ -27,7 +27,7 @@ from rnnzoo.training.results import read_runs
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "gui"
-WAIT_MS = 90_000
+WAIT_MS = 180_000
 
 
 def free_port() -> int:
