@@ -17,12 +17,15 @@ columns: CD_10 (theta_0 = 10), SCTT_40 and DASC_40 (theta = 40, beta_0 = 0.5, 5 
 steps).  A non-finite loss rolls the run back to its last checkpoint with half the learning
 rate (``--on-divergence rollback``, at most 3 times).
 
-Every run is its own process with one torch thread (``--workers`` at a time); each finished
-run is appended to ``<out>/methods.csv`` at once (an interrupted benchmark keeps its rows).
+Every run is its own process with one torch thread (``--workers`` at a time) and its run
+directory ``<out>/runs/<task>-<method>-seed<k>/`` (metrics.jsonl has every member's held-out
+performance at every evaluation); each finished run is appended to ``<out>/methods.csv`` at
+once (an interrupted benchmark keeps its rows).
 At the end ``<out>/methods.md`` holds three blocks shaped like seed 002's Table 1 (training
 steps, wall-clock seconds, flops to criterion: mean over the seeds whose run reached the
 criterion, with "k/n seeds" when some did not; "failed" when none did, with the mean final
-performance in brackets).
+performance in brackets), and a fourth block: the networks (members over all seeds) at the
+criterion at the end of their runs.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -125,8 +128,9 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
             best[0] = max(best[0], float(record["eval"]["statistic"]))
 
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as run_dir:  # checkpoints, for rollbacks
-        result = train(config, run_dir, progress=False, callback=watch)
+    run_dir = Path(job["out"]) / "runs" / f"{job['task']}-{job['method']}-seed{job['seed']}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    result = train(config, run_dir, progress=False, callback=watch)
     print(
         f"{job['task']:>10} {job['method']:>8} seed {job['seed']}: {result.status} at step "
         f"{result.steps} rollbacks {result.rollbacks} "
@@ -170,6 +174,14 @@ def _cell(runs: list[dict[str, Any]], key: str, fmt: str) -> str:
     return text
 
 
+def _networks_at_criterion(runs: list[dict[str, Any]]) -> str:
+    if not runs:
+        return "-"
+    members = [p for r in runs for p in json.loads(r["member_performance"])]
+    hits = sum(p >= float(r["target"]) for r in runs for p in json.loads(r["member_performance"]))
+    return f"{hits}/{len(members)}"
+
+
 def table(rows: list[dict[str, Any]], tasks: list[str], methods: list[str]) -> str:
     """Markdown table shaped like seed 002's Table 1 (rows tasks, columns methods, 3 blocks;
     mean ± sd over the seeds that reached the criterion)."""
@@ -189,6 +201,13 @@ def table(rows: list[dict[str, Any]], tasks: list[str], methods: list[str]) -> s
                 for m in methods
             ]
             lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    lines.append("| **Networks at the criterion at the end** |" + " |" * len(methods))
+    for task in tasks:
+        cells = [
+            _networks_at_criterion([r for r in rows if (r["task"], r["method"]) == (task, m)])
+            for m in methods
+        ]
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -253,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
             "seed": seed,
             "activation": args.activation,
             "on_divergence": args.on_divergence,
+            "out": args.out,
         }
         for task in tasks
         for seed in seeds

@@ -8,6 +8,7 @@ import typer
 
 from rnnzoo import __version__
 from rnnzoo.cli import models, tasks
+from rnnzoo.cli.analyze import analyze
 from rnnzoo.cli.gui import gui
 from rnnzoo.cli.train import train
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")
 app.command("train")(train)
+app.command("analyze")(analyze)
 app.command("gui")(gui)
 
 

@@ -1,7 +1,7 @@
 """`rnnzoo train`: train a network on a task; the run directory ends with summary.json.
 
 With no options beyond ``--out`` it trains the main job: a leaky firing-rate network on the
-3-bit flip-flop to performance >= 0.95 on held-out trials, then writes report.png.
+3-bit flip-flop to performance >= 0.999 on held-out trials, then writes report.png.
 """
 
 from __future__ import annotations
@@ -16,9 +16,17 @@ from rnnzoo.errors import InvalidParameterError, did_you_mean
 
 DEFAULT_TASK = "flipflop"
 DEFAULT_MODEL = "leaky_rate"
-# Main-job defaults (see README): reach 0.95 on the 3-bit flip-flop in seconds on one core.
+# Main-job defaults (see README): train the 3-bit flip-flop to 0.999 held-out accuracy (beyond
+# the task's 0.95 criterion) in seconds on one core, so that the network has settled into its
+# 8 stable memory states (`rnnzoo analyze` finds them; at 0.95 some are still slow points).
 DEFAULT_MODEL_OPTIONS = {"n_hidden": 64, "tau_ms": 50.0}
-DEFAULT_TRAIN = {"lr": 0.01, "batch_size": 32, "eval_every": 10, "eval_batch_size": 128}
+DEFAULT_TRAIN = {
+    "lr": 0.01,
+    "batch_size": 32,
+    "eval_every": 10,
+    "eval_batch_size": 128,
+    "target_performance": 0.999,
+}
 
 
 def _route(sets: dict[str, Any], task_cls: Any, model_cls: Any) -> dict[str, dict[str, Any]]:

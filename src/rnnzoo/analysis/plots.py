@@ -1,0 +1,192 @@
+"""Figures of the analyses (headless matplotlib, written atomically).  Each function draws data
+an analysis returned; none computes anything beyond layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rnnzoo._atomic import atomic_path
+from rnnzoo.analysis.fixed_points import FixedPoints
+from rnnzoo.analysis.psychometric import PsychometricCurve
+from rnnzoo.analysis.state_space import PCA
+from rnnzoo.analysis.weights import WeightSpectrum
+
+_STABILITY_COLOURS = {"stable": "k", "saddle": "C3", "unstable": "C1", "marginal": "C0"}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
+    _pyplot().close(fig)
+    return path
+
+
+def plot_trials(
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    outputs: np.ndarray,
+    dt_ms: float,
+    path: str | Path,
+    output_names: tuple[str, ...] = (),
+) -> Path:
+    """Example trials: inputs (T, n, I) grey, targets (T, n, O) dashed, outputs (T, n, O)."""
+    plt = _pyplot()
+    n, n_out = outputs.shape[1], outputs.shape[2]
+    fig, axes = plt.subplots(n, 1, figsize=(9, 1.2 + 1.6 * n), squeeze=False, sharex=True)
+    t = np.arange(outputs.shape[0]) * dt_ms
+    for i, ax in enumerate(axes[:, 0]):
+        for o in range(n_out):
+            offset = 3 * o
+            if o < inputs.shape[2]:
+                ax.plot(t, 0.5 * inputs[:, i, o] + offset, color="0.7", lw=0.8)
+            ax.plot(t, targets[:, i, o] + offset, color=f"C{o}", ls="--", lw=1)
+            label = output_names[o] if o < len(output_names) and i == 0 else None
+            ax.plot(t, outputs[:, i, o] + offset, color=f"C{o}", lw=1.2, label=label)
+        ax.set(ylabel=f"trial {i}", yticks=[])
+    axes[0, 0].set_title("example trials (grey: input, dashed: target, solid: output)")
+    if output_names:
+        axes[0, 0].legend(loc="upper right", fontsize=7, ncol=n_out)
+    axes[-1, 0].set_xlabel("time (ms)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _axes3d(fig, dims: int):
+    return fig.add_subplot(111, projection="3d" if dims >= 3 else None)
+
+
+def plot_pca(
+    projections: np.ndarray,
+    labels: np.ndarray,
+    pca_fit: PCA,
+    path: str | Path,
+    fixed: FixedPoints | None = None,
+) -> Path:
+    """Trajectories projected on the PCs (T, B, k), one colour per condition label (B,), with
+    the fixed points marked (filled: stable, open: other)."""
+    plt = _pyplot()
+    dims = min(3, projections.shape[-1])
+    fig = plt.figure(figsize=(6.5, 5.5))
+    ax = _axes3d(fig, dims)
+    categories = {v: i for i, v in enumerate(np.unique(labels))}
+    for b in range(projections.shape[1]):
+        colour = f"C{categories[labels[b]] % 10}"
+        ax.plot(*(projections[:, b, j] for j in range(dims)), color=colour, lw=0.5, alpha=0.7)
+    if fixed is not None and len(fixed):
+        points = pca_fit.transform(fixed.rates)[:, :dims]
+        stable = (fixed.stability == "stable") & fixed.is_fixed
+        ax.scatter(*points[stable].T, color="k", s=40, marker="o", label="stable")
+        ax.scatter(
+            *points[~stable].T, facecolors="none", edgecolors="C3", s=40, label="other fixed/slow"
+        )
+        ax.legend(loc="upper left", fontsize=7)
+    ev = pca_fit.explained_variance_ratio
+    ax.set_title("PCA of hidden states (" + ", ".join(f"{100 * e:.0f}%" for e in ev) + " var.)")
+    ax.set_xlabel("PC1")
+    ax.set_ylabel("PC2")
+    if dims >= 3:
+        ax.set_zlabel("PC3")
+    return _save(fig, path)
+
+
+def plot_fixed_points(fixed: FixedPoints, pca_fit: PCA, path: str | Path) -> Path:
+    """Left: fixed/slow points on PC1-PC2 coloured by stability, the first unstable direction
+    of each saddle drawn through it.  Right: their Jacobian eigenvalues with the stability
+    boundary (Re = 0 for continuous time, the unit circle for discrete)."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8))
+    points = pca_fit.transform(fixed.rates) if len(fixed) else np.zeros((0, 2))
+    for k in range(len(fixed)):
+        colour = _STABILITY_COLOURS[str(fixed.stability[k])]
+        marker = "o" if fixed.is_fixed[k] else "x"
+        left.scatter(points[k, 0], points[k, 1], color=colour, marker=marker, s=30)
+        if fixed.unstable_directions[k].shape[1]:
+            d = fixed.unstable_rate_direction[k] @ pca_fit.components[:2].T
+            scale = 0.1 * max(np.ptp(points[:, :2]), 1e-6)
+            left.plot(*np.stack([points[k, :2] - scale * d, points[k, :2] + scale * d]).T, c=colour)
+        right.scatter(fixed.eigenvalues[k].real, fixed.eigenvalues[k].imag, s=6, color=colour)
+    for name, colour in _STABILITY_COLOURS.items():
+        left.scatter([], [], color=colour, label=name)
+    left.legend(fontsize=7)
+    left.set(xlabel="PC1", ylabel="PC2", title=f"{fixed.n_fixed} fixed points (x: slow points)")
+    if fixed.time == "continuous":
+        right.axvline(0, color="0.5", ls="--")
+        right.set(xlabel="Re lambda (1/s)", ylabel="Im lambda (1/s)")
+    else:
+        theta = np.linspace(0, 2 * np.pi, 200)
+        right.plot(np.cos(theta), np.sin(theta), color="0.5", ls="--")
+        right.set(xlabel="Re lambda", ylabel="Im lambda", aspect="equal")
+    right.set_title(f"Jacobian eigenvalues ({fixed.time} time)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_spectrum(spectrum: WeightSpectrum, path: str | Path) -> Path:
+    """Eigenvalues of the recurrent matrix with the stability reference, and its singular
+    values."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    values = spectrum.eigenvalues
+    left.scatter(values.real, values.imag, s=8, color="k")
+    if spectrum.continuous:
+        left.axvline(1, color="C3", ls="--", label="Re = 1 (stability of rest)")
+    else:
+        theta = np.linspace(0, 2 * np.pi, 200)
+        left.plot(np.cos(theta), np.sin(theta), color="C3", ls="--", label="unit circle")
+    left.legend(fontsize=7)
+    left.set(xlabel="Re", ylabel="Im", aspect="equal", title=f"eigenvalues of {spectrum.name}")
+    right.semilogy(np.arange(1, len(spectrum.singular_values) + 1), spectrum.singular_values, ".-")
+    right.set(xlabel="index", ylabel="singular value", title=f"singular values of {spectrum.name}")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_connectivity(blocks: dict[str, np.ndarray], path: str | Path) -> Path:
+    """Each named recurrent block as a colour-coded matrix (rows: post-, columns:
+    presynaptic neurons), symmetric colour scale."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(blocks), figsize=(4.8 * len(blocks), 4.4), squeeze=False)
+    for ax, (name, w) in zip(axes[0], blocks.items(), strict=True):
+        bound = float(np.abs(w).max()) or 1.0
+        image = ax.imshow(w, cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest")
+        ax.set(title=name, xlabel="presynaptic", ylabel="postsynaptic")
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_psychometric(curve: PsychometricCurve, path: str | Path) -> Path:
+    """Choice fractions against the condition value, one line per choice."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for c, name in enumerate(curve.choices):
+        ax.plot(curve.values, curve.choice_fraction[:, c], "o-", label=f"P({name})")
+    ax.set(xlabel=curve.condition, ylabel="fraction of trials", ylim=(-0.02, 1.02))
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_latent_circuit(w_rec: np.ndarray, embedding_r2: float, path: str | Path) -> Path:
+    """The latent connectivity w_rec (n, n) with its fit quality in the title."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    bound = float(np.abs(w_rec).max()) or 1.0
+    image = ax.imshow(w_rec, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    ax.set(title=f"latent circuit w_rec (Qx vs y: R^2 = {embedding_r2:.2f})", xlabel="from node")
+    ax.set_ylabel("to node")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return _save(fig, path)

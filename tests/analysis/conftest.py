@@ -1,0 +1,43 @@
+"""Shared fixtures: small trained flip-flop runs, made by the real `rnnzoo train` command."""
+
+import pytest
+from typer.testing import CliRunner
+
+from rnnzoo.cli.main import app
+
+
+def train_run(out, *args):
+    """Train with the CLI into ``out`` (no report); returns ``out``."""
+    result = CliRunner().invoke(app, ["train", "--out", str(out), "--no-report", *args])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def two_bit_run(tmp_path_factory):
+    """The main job's network and training on the 2-bit flip-flop (about 50 steps)."""
+    return train_run(tmp_path_factory.mktemp("ff2") / "run", "--set", "n_bits=2")
+
+
+@pytest.fixture(scope="session")
+def tiny_ensemble_run(tmp_path_factory):
+    """Two barely trained 12-neuron networks on a short 1-bit flip-flop (shapes and errors)."""
+    return train_run(
+        tmp_path_factory.mktemp("ens") / "run",
+        "--ensemble",
+        "2",
+        "--max-steps",
+        "4",
+        "--set",
+        "n_bits=1",
+        "--set",
+        "n_hidden=12",
+        "--set",
+        "trial_ms=400",
+        "--set",
+        "input_end_ms=300",
+        "--set",
+        "batch_size=8",
+        "--set",
+        "eval_batch_size=8",
+    )
