@@ -1,8 +1,10 @@
 """The runs table reads the SQLite results table, so a run started from the command line with
-``--out RUNS/x`` appears with its status and curve; its results view shows its report."""
+``--out RUNS/x`` appears with its status and curve; its results view shows its report and
+analyses it (``rnnzoo analyze`` in a separate process): figures and numbers."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -62,3 +64,18 @@ async def test_cli_run_appears_with_status_curve_and_report(user, manager: RunMa
     user.find(marker="results").click()
     await user.should_see(marker="report")
     assert element(user, "results.run").value == str(out)
+
+    # analyse it: a separate process writes RUN/analysis, the view shows its figures and numbers
+    user.find(marker="analyse").click()
+    await eventually(lambda: element(user, "analysis.numbers").text, "the analysis", 300)
+    assert element(user, "analysis.error").text == ""
+    summary = json.loads((out / "analysis" / "summary.json").read_text())
+    numbers = element(user, "analysis.numbers").text
+    assert f"n_fixed_points = {summary['n_fixed_points']}" in numbers
+    assert f"n_stable = {summary['n_stable']}" in numbers
+    assert f"participation_ratio = {summary['participation_ratio']:.4g}" in numbers
+    for name in ("trials", "pca", "fixed_points", "spectrum"):
+        assert name in summary["figures"]
+        image = element(user, f"analysis.figure.{name}")
+        png = (out / "analysis" / summary["figures"][name]).read_bytes()
+        assert image.source == "data:image/png;base64," + base64.b64encode(png).decode()
