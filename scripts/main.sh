@@ -3,7 +3,7 @@
 # flip-flop to criterion and write its report (out/train/report.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --no-browser
 mkdir -p out
 rm -rf out/train  # a fresh run each time (a previous one would need --resume)
 .venv/bin/rnnzoo train --out out/train

@@ -9,6 +9,7 @@ import typer
 from rnnzoo import __version__
 from rnnzoo.cli import bench, models, tasks
 from rnnzoo.cli.analyze import analyze
+from rnnzoo.cli.gui import gui
 from rnnzoo.cli.train import train
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(bench.app, name="bench")
 app.command("train")(train)
 app.command("analyze")(analyze)
+app.command("gui")(gui)
 
 
 def _show_version(value: bool) -> None:
