@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
-from rnnzoo.training.config import RunConfig, TrainConfig, run_config, train_config
+from rnnzoo.training.config import RunConfig, TrainConfig, read_yaml, run_config, train_config
 
 RUNNER_SETTINGS = {
     "seed": "use 'data_seed' (trials and noise) and 'seeds' (initial weights)",
@@ -158,16 +158,7 @@ def content_id(config: RunConfig) -> str:
 
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file (YAML); `InvalidParameterError` names the bad key."""
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidParameterError(f"sweep file '{path}' does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0]
-        raise InvalidParameterError(f"sweep file '{path}' is not valid YAML: {first}") from None
+    data = read_yaml(path, "sweep file")
     return sweep_from_dict(data, owner=f"sweep file '{path}'")
 
 

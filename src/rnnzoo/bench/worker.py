@@ -172,13 +172,9 @@ def member_rows(job: Job, result: Any, records: list[dict[str, Any]]) -> list[di
 
 def _identity(task: JobTask, index: int) -> dict[str, Any]:
     run: Run = task.job.runs[index]
-    cfg = run.config
     return {
         "run_id": run.run_id,
-        "task": cfg.task.get("task", "compose"),
-        "version": str(cfg.task.get("version", "")),
-        "model": cfg.model.kind,
-        "method": cfg.method.name,
+        **run.config.identity(),
         "seed": run.seed,
         "sweep": task.sweep,
         "member": index,

@@ -134,16 +134,33 @@ class RunConfig(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | Path) -> RunConfig:
         """Read a config.yaml (safe loader: plain data only)."""
-        import yaml
-
-        path = Path(path)
-        if not path.is_file():
-            raise InvalidParameterError(f"config file '{path}' does not exist")
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise InvalidParameterError(f"config file '{path}' is not valid YAML: {exc}") from None
+        data = read_yaml(path, "config file")
         return run_config(data if data is not None else {}, owner=str(path))
+
+    def identity(self) -> dict[str, str]:
+        """The results-table columns that name what this config trains: task, version, model,
+        method."""
+        return {
+            "task": self.task.get("task", "compose"),
+            "version": str(self.task.get("version", "")),
+            "model": self.model.kind,
+            "method": self.method.name,
+        }
+
+
+def read_yaml(path: str | Path, what: str) -> Any:
+    """The plain data of the YAML file ``path`` (safe loader); `InvalidParameterError` names
+    ``what`` (e.g. "config file") when it is missing or not YAML."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidParameterError(f"{what} '{path}' does not exist")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0]
+        raise InvalidParameterError(f"{what} '{path}' is not valid YAML: {first}") from None
 
 
 def train_config(values: dict[str, Any], owner: str = "train") -> TrainConfig:

@@ -547,13 +547,9 @@ class Trainer:
 
     def _identity(self) -> dict[str, Any]:
         """The results-table columns that name this run."""
-        cfg = self.config
         return {
             "run_id": self.run_id,
-            "task": cfg.task.get("task", "compose"),
-            "version": str(cfg.task.get("version", "")),
-            "model": cfg.model.kind,
-            "method": cfg.method.name,
+            **self.config.identity(),
             "seed": self.tc.seed,
             "run_dir": None if self.out is None else str(self.out.resolve()),
         }
