@@ -319,7 +319,8 @@ def test_a_running_run_has_a_row_that_its_end_replaces(tmp_path, control):
     assert seen[0]["task"] == "flipflop" and seen[0]["run_dir"] == str((tmp_path / "t").resolve())
     rows = read_runs(tmp_path / "results.sqlite")
     assert len(rows) == 1 and rows[0]["status"] == "max_steps"
-    assert rows[0]["run_id"] == seen[0]["run_id"]
+    assert rows[0]["run_id"] == seen[0]["run_id"] and rows[0]["created"] == seen[0]["created"]
+    assert seen[0]["created"] is not None
 
 
 def test_flops_count_the_coarse_steps_of_cd(tmp_path):

@@ -409,7 +409,10 @@ class Trainer:
             self._trim_metrics(self.step if resumed else 0)
         if not resumed:
             self.checkpoint()
-        self._record({**self._identity(), "status": "running", "steps": self.step})
+        start_row = {**self._identity(), "status": "running", "steps": self.step}
+        if not resumed:
+            start_row["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self._record(start_row)
         status = "max_steps"
         divergence = None
         updating = False
@@ -555,11 +558,12 @@ class Trainer:
         }
 
     def _record(self, row: dict[str, Any]) -> None:
-        """Insert or replace this run's row in the results table (runs with a directory)."""
+        """Set the columns ``row`` names in this run's row of the results table (runs with a
+        directory); ``created`` is written once, when the run starts."""
         if self.out is None:
             return
         db = Path(self.db) if self.db is not None else self.out.resolve().parent / "results.sqlite"
-        record_run(db, {**row, "created": datetime.now(UTC).isoformat(timespec="seconds")})
+        record_run(db, row)
 
     def _finish(self, status: str, divergence: dict[str, Any] | None) -> TrainResult:
         perf = self.last_eval
