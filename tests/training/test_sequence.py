@@ -9,8 +9,8 @@ from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import load_model
 from rnnzoo.tasks import from_config
 from rnnzoo.training import RunConfig, Trainer, train_sequence
+from rnnzoo.training.evaluation import evaluate_network
 from rnnzoo.training.results import read_runs
-from rnnzoo.training.trainer import evaluate_network
 
 A = {"task": "flipflop", "params": {"trial_ms": 300.0, "input_end_ms": 250.0}}
 B = {

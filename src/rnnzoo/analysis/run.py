@@ -36,8 +36,8 @@ LATENT_ITERS = 500
 def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Network, Any]:
     """(RunConfig, the standalone network (ensemble ``member``), task) of a run directory."""
     from rnnzoo.models import load_model
+    from rnnzoo.training.build import build_task
     from rnnzoo.training.config import RunConfig
-    from rnnzoo.training.trainer import build_task
 
     run_dir = Path(run_dir)
     missing = [n for n in ("config.yaml", "model.safetensors") if not (run_dir / n).is_file()]

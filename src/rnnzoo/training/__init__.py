@@ -6,8 +6,9 @@ run directories and the SQLite results table.
 """
 
 from rnnzoo.training.config import MethodSpec, ModelSpec, Ramp, RunConfig, TrainConfig
+from rnnzoo.training.evaluation import ensemble_statistic
 from rnnzoo.training.sequence import train_sequence
-from rnnzoo.training.trainer import Trainer, TrainResult, ensemble_statistic, train
+from rnnzoo.training.trainer import Trainer, TrainResult, train
 
 __all__ = [
     "MethodSpec",

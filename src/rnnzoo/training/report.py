@@ -15,8 +15,8 @@ import torch
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.models import load_model
+from rnnzoo.training.build import build_task
 from rnnzoo.training.config import RunConfig
-from rnnzoo.training.trainer import build_task
 
 
 def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[str, Any]:

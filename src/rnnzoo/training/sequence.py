@@ -23,8 +23,10 @@ from typing import Any
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError
+from rnnzoo.training.build import Method, build_task, task_dt_ms
 from rnnzoo.training.config import RunConfig
-from rnnzoo.training.trainer import Method, Trainer, build_task, evaluate_network, task_dt_ms
+from rnnzoo.training.evaluation import evaluate_network
+from rnnzoo.training.trainer import Trainer
 
 
 def _task_name(config: RunConfig) -> str:

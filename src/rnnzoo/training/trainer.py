@@ -13,7 +13,6 @@ member.  Input/readout products and elementwise work are left out (small for N >
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import time
@@ -22,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,11 +29,21 @@ from torch import Tensor
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError
-from rnnzoo.models import Network, make_model, save_model
+from rnnzoo.models import Network, save_model
 from rnnzoo.models.base import seeded_generator
+from rnnzoo.training.build import (
+    Method,
+    build_method,
+    build_network,
+    build_task,
+    check_fits,
+    resolve_device,
+    target_performance,
+)
 from rnnzoo.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rnnzoo.training.config import RunConfig
 from rnnzoo.training.curriculum import Curriculum
+from rnnzoo.training.evaluation import evaluate_network
 from rnnzoo.training.losses import (
     activity_penalty,
     clip_grad_norm_per_member,
@@ -43,25 +52,8 @@ from rnnzoo.training.losses import (
     member_grad_norms,
     weight_penalty,
 )
+from rnnzoo.training.progress import ProgressBar
 from rnnzoo.training.results import record_run
-
-DEFAULT_TARGET = 0.95  # for tasks without a metric criterion (compositions)
-
-
-class Method(Protocol):
-    """What the trainer needs from a training method (`rnnzoo.training.methods`)."""
-
-    name: str
-
-    def outputs(
-        self,
-        net: Network,
-        inputs: Tensor,
-        progress: float,
-        generator: torch.Generator,
-        *,
-        conditions: dict[str, Any] | None = None,
-    ) -> Tensor: ...
 
 
 @dataclass
@@ -100,107 +92,6 @@ class TrainResult:
         return data
 
 
-def ensemble_statistic(performance: np.ndarray, statistic: str) -> float:
-    """Reduce per-member performance (M,) to one number.
-
-    "mean_10_90": seed 002's trimmed mean: members sorted, the lowest and highest
-    floor(M / 10) dropped, the rest averaged (all members when M < 10); "min", "mean",
-    "median" as named.
-    """
-    perf = np.asarray(performance, dtype=np.float64)
-    if statistic == "min":
-        return float(perf.min())
-    if statistic == "mean":
-        return float(perf.mean())
-    if statistic == "median":
-        return float(np.median(perf))
-    if statistic == "mean_10_90":
-        cut = len(perf) // 10
-        return float(np.sort(perf)[cut : len(perf) - cut].mean())
-    raise InvalidParameterError(
-        f"'statistic' must be one of mean_10_90, min, mean, median; got {statistic!r}"
-    )
-
-
-def resolve_device(name: str) -> torch.device:
-    """``cpu``, ``cuda`` (error when unavailable) or ``auto`` (cuda when present)."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InvalidParameterError("'device' is 'cuda' but no CUDA device is available")
-    if name not in ("cpu", "cuda"):
-        raise InvalidParameterError(f"'device' must be one of cpu, cuda, auto; got {name!r}")
-    return torch.device(name)
-
-
-@torch.no_grad()
-def evaluate_network(
-    net: Network,
-    task: Any,
-    batch_size: int,
-    seed: int,
-    statistic: str,
-    *,
-    index: int = 0,
-    split: str = "validation",
-) -> dict[str, Any]:
-    """Performance of ``net`` (true dynamics) on held-out batch ``index`` of ``task``'s
-    ``split`` stream: {"members": per-member mean performance (M,), "statistic": reduced}."""
-    device = next(net.parameters()).device
-    batch = task.generate(batch_size, seed, split=split, index=index)
-    inputs = torch.from_numpy(batch.inputs).to(device)
-    gen = seeded_generator(seed, 2, index, device=device)
-    outputs = net(inputs, generator=gen).outputs
-    if net.config.ensemble is None:
-        outputs = outputs.unsqueeze(1)
-    outputs = outputs.cpu()
-    perf = np.array(
-        [float(np.mean(task.performance(outputs[:, m], batch))) for m in range(net.n_models)]
-    )
-    return {"members": perf.tolist(), "statistic": ensemble_statistic(perf, statistic)}
-
-
-def build_task(config: RunConfig) -> Any:
-    """The task (or composition) of a run config."""
-    from rnnzoo.tasks import from_config
-
-    return from_config(config.task)
-
-
-def task_dt_ms(task: Any) -> float:
-    """The sampling period of a task or composition (ms)."""
-    return float(task.dt_ms if hasattr(task, "dt_ms") else task.params.dt_ms)
-
-
-def build_network(config: RunConfig, task: Any) -> Network:
-    """The freshly initialised network of a run config for ``task``."""
-    spec = config.model
-    return make_model(
-        spec.kind,
-        task.n_inputs,
-        task.n_outputs,
-        dt_ms=task_dt_ms(task),
-        ensemble=spec.ensemble,
-        seed=config.train.seed,
-        **spec.options,
-    )
-
-
-def build_method(config: RunConfig) -> Method:
-    """The training method of a run config."""
-    from rnnzoo.training.methods import make_method
-
-    return make_method(config.method.name, **config.method.hyperparameters)
-
-
-def target_performance(config: RunConfig, task: Any) -> float:
-    """The configured target, else the task metric's criterion (0.95 for compositions)."""
-    if config.train.target_performance is not None:
-        return float(config.train.target_performance)
-    metric = getattr(task, "metric", None)
-    return float(metric.criterion) if metric is not None else DEFAULT_TARGET
-
-
 class Trainer:
     """One training run.  Use `train` unless you need the pieces."""
 
@@ -226,7 +117,7 @@ class Trainer:
         if net is None:
             net = build_network(config, self.task)
         else:
-            _check_fits(net, config, self.task)
+            check_fits(net, config, self.task)
         self.net = net.to(self.device)
         self.method = method if method is not None else build_method(config)
         if hasattr(self.method, "check"):
@@ -418,7 +309,7 @@ class Trainer:
         updating = False
         start = time.perf_counter()
         base_elapsed = self.elapsed_s
-        bar = _ProgressBar(self.tc.max_steps, self.step) if self.progress else None
+        bar = ProgressBar(self.tc.max_steps, self.step) if self.progress else None
         window: list[float] = []
         try:
             if self.criterion is not None and self.step > 0:
@@ -619,31 +510,6 @@ def train(
     return trainer.run(resume=resume)
 
 
-def _check_fits(net: Network, config: RunConfig, task: Any) -> None:
-    """Raise unless ``net`` is the network ``config`` would build for ``task`` (kind, sizes)."""
-    want = {
-        "kind": config.model.kind,
-        "n_inputs": task.n_inputs,
-        "n_outputs": task.n_outputs,
-        "ensemble": config.model.ensemble,
-        "dt_ms": task_dt_ms(task),
-    }
-    have = {
-        "kind": net.config.kind,
-        "n_inputs": net.config.n_inputs,
-        "n_outputs": net.config.n_outputs,
-        "ensemble": net.config.ensemble,
-        "dt_ms": float(net.config.dt_ms),
-    }
-    diff = [
-        f"{k}: network {have[k]!r}, task/config {want[k]!r}" for k in want if have[k] != want[k]
-    ]
-    if diff:
-        raise InvalidParameterError(
-            "the network does not fit this run's task/model: " + "; ".join(diff)
-        )
-
-
 def _clone(obj: Any) -> Any:
     if isinstance(obj, Tensor):
         return obj.detach().clone()
@@ -658,30 +524,4 @@ def _bad_members(norms: Tensor) -> list[int]:
     return (~torch.isfinite(norms)).nonzero().flatten().tolist()
 
 
-class _ProgressBar:
-    """A rich progress bar showing loss and performance."""
-
-    def __init__(self, total: int, done: int) -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("training"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TextColumn("{task.fields[info]}"),
-            TimeElapsedColumn(),
-            transient=False,
-        )
-        self.task = self.progress.add_task("train", total=total, completed=done, info="")
-        self.progress.start()
-
-    def update(self, step: int, loss: float, evaluation: dict[str, Any] | None) -> None:
-        perf = "" if evaluation is None else f" perf {evaluation['statistic']:.3f}"
-        self.progress.update(self.task, completed=step, info=f"loss {loss:.4g}{perf}")
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.progress.stop()
-
-
-__all__ = ["Method", "TrainResult", "Trainer", "ensemble_statistic", "evaluate_network", "train"]
+__all__ = ["TrainResult", "Trainer", "train"]

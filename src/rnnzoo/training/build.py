@@ -1,0 +1,107 @@
+"""Build the pieces of a run from its config: task, network, method, device, target."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor
+
+from rnnzoo.errors import InvalidParameterError
+from rnnzoo.models import Network, make_model
+from rnnzoo.training.config import RunConfig
+
+DEFAULT_TARGET = 0.95  # for tasks without a metric criterion (compositions)
+
+
+class Method(Protocol):
+    """What the trainer needs from a training method (`rnnzoo.training.methods`)."""
+
+    name: str
+
+    def outputs(
+        self,
+        net: Network,
+        inputs: Tensor,
+        progress: float,
+        generator: torch.Generator,
+        *,
+        conditions: dict[str, Any] | None = None,
+    ) -> Tensor: ...
+
+
+def resolve_device(name: str) -> torch.device:
+    """``cpu``, ``cuda`` (error when unavailable) or ``auto`` (cuda when present)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InvalidParameterError("'device' is 'cuda' but no CUDA device is available")
+    if name not in ("cpu", "cuda"):
+        raise InvalidParameterError(f"'device' must be one of cpu, cuda, auto; got {name!r}")
+    return torch.device(name)
+
+
+def build_task(config: RunConfig) -> Any:
+    """The task (or composition) of a run config."""
+    from rnnzoo.tasks import from_config
+
+    return from_config(config.task)
+
+
+def task_dt_ms(task: Any) -> float:
+    """The sampling period of a task or composition (ms)."""
+    return float(task.dt_ms if hasattr(task, "dt_ms") else task.params.dt_ms)
+
+
+def build_network(config: RunConfig, task: Any) -> Network:
+    """The freshly initialised network of a run config for ``task``."""
+    spec = config.model
+    return make_model(
+        spec.kind,
+        task.n_inputs,
+        task.n_outputs,
+        dt_ms=task_dt_ms(task),
+        ensemble=spec.ensemble,
+        seed=config.train.seed,
+        **spec.options,
+    )
+
+
+def build_method(config: RunConfig) -> Method:
+    """The training method of a run config."""
+    from rnnzoo.training.methods import make_method
+
+    return make_method(config.method.name, **config.method.hyperparameters)
+
+
+def target_performance(config: RunConfig, task: Any) -> float:
+    """The configured target, else the task metric's criterion (0.95 for compositions)."""
+    if config.train.target_performance is not None:
+        return float(config.train.target_performance)
+    metric = getattr(task, "metric", None)
+    return float(metric.criterion) if metric is not None else DEFAULT_TARGET
+
+
+def check_fits(net: Network, config: RunConfig, task: Any) -> None:
+    """Raise unless ``net`` is the network ``config`` would build for ``task`` (kind, sizes)."""
+    want = {
+        "kind": config.model.kind,
+        "n_inputs": task.n_inputs,
+        "n_outputs": task.n_outputs,
+        "ensemble": config.model.ensemble,
+        "dt_ms": task_dt_ms(task),
+    }
+    have = {
+        "kind": net.config.kind,
+        "n_inputs": net.config.n_inputs,
+        "n_outputs": net.config.n_outputs,
+        "ensemble": net.config.ensemble,
+        "dt_ms": float(net.config.dt_ms),
+    }
+    diff = [
+        f"{k}: network {have[k]!r}, task/config {want[k]!r}" for k in want if have[k] != want[k]
+    ]
+    if diff:
+        raise InvalidParameterError(
+            "the network does not fit this run's task/model: " + "; ".join(diff)
+        )
