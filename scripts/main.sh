@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-browser
 mkdir -p out
 rm -rf out/train  # a fresh run each time (a previous one would need --resume)
-.venv/bin/rnnzoo train --out out/train
+.venv/bin/rnnzoo train --config examples/main_job.yaml --out out/train
 .venv/bin/rnnzoo analyze out/train
 echo "done: open out/train/report.png and out/train/analysis/*.png;" \
     "summaries: out/train/summary.json, out/train/analysis/summary.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 
 
@@ -25,6 +26,20 @@ class UnknownNameError(RnnzooError, KeyError):
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """Return "; did you mean 'x'?" for the closest candidate, or "" when none is close."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    """Return "; did you mean 'x'?" for the closest candidate, or "" when none is close.
+
+    Among the close matches (difflib ratio >= 0.6) the best ratio wins; ties go to the
+    candidate sharing the longest prefix with ``name``, then the nearest in length (so ``dm``
+    suggests ``dm1`` rather than ``pdm``).
+    """
+    pool = list(candidates)
+    close = difflib.get_close_matches(name, pool, n=len(pool) or 1, cutoff=0.6)
+    if not close:
+        return ""
+
+    def rank(candidate: str) -> tuple[float, int, int, str]:
+        ratio = difflib.SequenceMatcher(None, name, candidate).ratio()
+        prefix = len(os.path.commonprefix([name.lower(), candidate.lower()]))
+        return (-ratio, -prefix, abs(len(candidate) - len(name)), candidate)
+
+    return f"; did you mean '{min(close, key=rank)}'?"

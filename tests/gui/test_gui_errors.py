@@ -6,7 +6,6 @@ import pytest
 from gui_helpers import choose, element, set_text
 
 from rnnzoo import tasks
-from rnnzoo.cli.train import DEFAULT_TRAIN
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.gui.runs import RunManager
 from rnnzoo.models.options import LeakyRateOptions, validate_options
@@ -52,7 +51,7 @@ async def test_bad_values_show_the_library_message_on_their_field(user, manager:
     # model options, ensemble size, training settings and method hyperparameters
     set_text(user, "model.n_hidden", "0")
     expected = library_message(
-        validate_options, "leaky_rate", LeakyRateOptions, {"n_hidden": 0, "tau_ms": 50.0}
+        validate_options, "leaky_rate", LeakyRateOptions, {"n_hidden": 0}
     )
     assert element(user, "model.n_hidden").error == expected
 
@@ -65,7 +64,7 @@ async def test_bad_values_show_the_library_message_on_their_field(user, manager:
     assert element(user, "run.ensemble").error == expected
 
     set_text(user, "train.lr", "-1")
-    expected = library_message(train_config, {**DEFAULT_TRAIN, "lr": -1}, owner="train")
+    expected = library_message(train_config, {"lr": -1}, owner="train")
     assert element(user, "train.lr").error == expected
 
     choose(user, "method", "cd")

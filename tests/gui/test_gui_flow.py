@@ -78,7 +78,7 @@ async def test_flipflop_preview_run_stop_resume(user, manager: RunManager):
     run_a, run_b = manager.runs_dir / "ff_a", manager.runs_dir / "ff_b"
     config = RunConfig.from_yaml(run_a / "config.yaml")
     assert config.task == {"task": "flipflop", "version": "vanilla", "params": {"n_bits": 2}}
-    assert config.model.options == {"n_hidden": 8, "tau_ms": 50.0, "g": 0.5}
+    assert config.model.options == {"n_hidden": 8, "g": 0.5}  # the library defaults besides
     assert (config.train.batch_size, config.train.eval_every) == (4, 2)
 
     await eventually(lambda: manager.is_alive(run_a) and manager.is_alive(run_b), "two runs")

@@ -131,7 +131,7 @@ def test_suite_composition_channels_and_weights() -> None:
 
 
 def test_suite_trials_carry_their_own_rule_unit() -> None:
-    multi = yang2019.suite(add_noise=False)
+    multi = yang2019.suite(add_noise=False, mode="interleave")  # every trial draws its rule
     batch = multi.generate(1500, seed=1)
     owner = batch.conditions["task_index"]
     counts = np.bincount(owner, minlength=20)

@@ -169,7 +169,10 @@ class Exploding:
 def test_nan_stops_with_the_step(tmp_path):
     r = train(small(), tmp_path / "n", method=Exploding(at=6))
     assert r.status == "diverged" and r.steps == 5
+    message = r.divergence.pop("message")
     assert r.divergence == {"step": 5, "reason": "non-finite loss", "members": [0]}
+    assert message.startswith("training diverged at step 5: the network produced a non-finite")
+    assert "lower the learning rate" in message
     assert json.loads((tmp_path / "n" / "summary.json").read_text())["divergence"]["step"] == 5
 
 

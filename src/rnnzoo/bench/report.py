@@ -140,7 +140,8 @@ def member_curve(row: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
     if not records:
         return None
     steps = np.array([r["step"] for r in records])
-    perf = np.array([r["performance_members"][row["member"]] for r in records])
+    values = [r["performance_members"][row["member"]] for r in records]
+    perf = np.array([np.nan if v is None else v for v in values], dtype=float)  # None: stopped
     return steps, perf
 
 

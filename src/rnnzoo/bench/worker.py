@@ -6,9 +6,10 @@ member's held-out evaluations in metrics.jsonl, as the standalone run would have
 a member that reached the target at evaluation step s has status "reached", steps s, the
 wall-clock and FLOPs at s (FLOPs per network: the ensemble's count / M; wall-clock: the job's,
 shared by its members) and the performance at s.  A member that never reached it takes the
-job's end: "max_steps", "interrupted", "diverged" (the member whose loss or gradient diverged)
-or "stopped" (another member diverged, which stops the whole ensemble).  A job that raises is
-recorded as "failed" with the error, and the worker returns normally.
+job's end: "max_steps", "interrupted" or "diverged".  A member that diverges stops alone (its
+row: "diverged" at the step it diverged, with the reason in ``error``) while the other members
+train on; "stopped" remains for members of an ensemble that ended otherwise.  A job that raises
+is recorded as "failed" with the error, and the worker returns normally.
 
 A job holds an exclusive lock on ``<run_dir>/.lock`` while it trains, so a second sweep (or an
 orphan of a killed one) never trains the same directory at once; a worker whose parent process
@@ -128,10 +129,12 @@ def member_rows(job: Job, result: Any, records: list[dict[str, Any]]) -> list[di
     """One results row per run of ``job`` from the job's result and evaluation records."""
     members = len(job.runs)
     target = result.target_performance
-    diverged = set((result.divergence or {}).get("members", []))
+    alone = {d["member"]: d for d in result.diverged_members}
+    diverged = set((result.divergence or {}).get("members", [])) | set(alone)
     rows = []
     for i in range(members):
-        hit = next((r for r in records if r["performance_members"][i] >= target), None)
+        scores = [(r, r["performance_members"][i]) for r in records]
+        hit = next((r for r, v in scores if v is not None and v >= target), None)
         common = {"target_performance": target, "reached_criterion": hit is not None}
         if hit is not None:
             flops = hit.get("flops")
@@ -150,21 +153,23 @@ def member_rows(job: Job, result: Any, records: list[dict[str, Any]]) -> list[di
             )
             continue
         status = result.status
-        if status == "diverged":
+        if status == "diverged" or i in alone:
             status = "diverged" if i in diverged or members == 1 else "stopped"
-        last = records[-1]["performance_members"][i] if records else None
+        last = next((v for _r, v in reversed(scores) if v is not None), None)
         rows.append(
             {
                 **common,
                 "status": status,
-                "steps": result.steps,
+                "steps": alone[i]["step"] if i in alone else result.steps,
                 "wall_clock_s": result.wall_clock_s,
                 "final_performance": last,
                 "flops": result.flops / members,
                 "steps_to_criterion": None,
                 "wall_clock_to_criterion_s": None,
                 "flops_to_criterion": None,
-                "error": None if status != "diverged" else json.dumps(result.divergence),
+                "error": None
+                if status != "diverged"
+                else json.dumps(alone.get(i, result.divergence)),
             }
         )
     return rows

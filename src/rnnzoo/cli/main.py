@@ -10,7 +10,7 @@ from rnnzoo import __version__
 from rnnzoo.cli import bench, models, tasks
 from rnnzoo.cli.analyze import analyze
 from rnnzoo.cli.gui import gui
-from rnnzoo.cli.train import train
+from rnnzoo.cli.train import settings_help, train
 
 app = typer.Typer(
     help="rnnzoo: standardized cognitive tasks and recurrent networks for neuroscience.",
@@ -20,7 +20,7 @@ app = typer.Typer(
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")
 app.add_typer(bench.app, name="bench")
-app.command("train")(train)
+app.command("train", epilog=settings_help())(train)
 app.command("analyze")(analyze)
 app.command("gui")(gui)
 

@@ -40,7 +40,8 @@ def list_tasks(as_json: JsonOpt = False) -> None:
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        typer.echo(f"{r['name']:<{width}}  {', '.join(r['versions']):<40}  {r['title']}")
+        aliases = f"  (also {', '.join(r['aliases'])})" if r["aliases"] else ""
+        typer.echo(f"{r['name']:<{width}}  {', '.join(r['versions']):<40}  {r['title']}{aliases}")
 
 
 @app.command("show")
@@ -75,6 +76,14 @@ def show(
     typer.echo("Versions:")
     for vname, text in card.versions.items():
         typer.echo(f"  {'*' if vname == card.version else ' '} {vname}: {text}")
+    if card.recommended is not None:
+        rec = card.recommended
+        settings = {**rec["options"], **rec["train"]}
+        typer.echo(
+            f"\nRecommended set-up (rnnzoo train --recommended): {rec['model']}, "
+            + ", ".join(f"{k}={v}" for k, v in settings.items())
+        )
+        typer.echo(f"  {wrap.fill(rec['source']).strip()}")
     typer.echo("\nParameters (value [default] unit; allowed):")
     for p in card.parameters:
         default = "" if p["value"] == p["default"] else f" [default {p['default']}]"

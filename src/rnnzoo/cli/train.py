@@ -1,7 +1,10 @@
 """`rnnzoo train`: train a network on a task; the run directory ends with summary.json.
 
-With no options beyond ``--out`` it trains the main job: a leaky firing-rate network on the
-3-bit flip-flop to performance >= 0.999 on held-out trials, then writes report.png.
+The defaults are those of every entry point (Python `train`, ``--config``, the GUI, bench):
+`rnnzoo.training.TrainConfig`'s settings, the model options' defaults, and the task metric's
+criterion as the target.  ``--recommended`` takes the task's own set-up from its source (the
+Yang et al. rules: 256 units, tau 100 ms, sigmoid read-out, recurrent noise, lr 1e-3).  The
+main job (`scripts/main.sh`) passes its settings in examples/main_job.yaml.
 """
 
 from __future__ import annotations
@@ -16,21 +19,31 @@ from rnnzoo.errors import InvalidParameterError, did_you_mean
 
 DEFAULT_TASK = "flipflop"
 DEFAULT_MODEL = "leaky_rate"
-# Main-job defaults (see README): train the 3-bit flip-flop to 0.999 held-out accuracy (beyond
-# the task's 0.95 criterion) in seconds on one core, so that the network has settled into its
-# 8 stable memory states (`rnnzoo analyze` finds them; at 0.95 some are still slow points).
-DEFAULT_MODEL_OPTIONS = {"n_hidden": 64, "tau_ms": 50.0}
-DEFAULT_TRAIN = {
-    "lr": 0.01,
-    "batch_size": 32,
-    "eval_every": 10,
-    "eval_batch_size": 128,
-    "target_performance": 0.999,
-}
 
 
-def _route(sets: dict[str, Any], task_cls: Any, model_cls: Any) -> dict[str, dict[str, Any]]:
-    """Split --set values into task, model, train and method settings (see `train`)."""
+def settings_help() -> str:
+    """The training settings with their defaults, for ``rnnzoo train --help``."""
+    from rnnzoo.training.config import TrainConfig
+
+    lines = [
+        "Training settings (--set NAME=VALUE, or train.NAME=VALUE), NAME = default: what it "
+        "is. Model options: `rnnzoo models show KIND`; task parameters and a task's recommended "
+        "set-up (taken with --recommended): `rnnzoo tasks show NAME`.",
+        "\b",
+    ]
+    for name, info in TrainConfig.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        shown = "the task's criterion" if name == "target_performance" else default
+        lines.append(f"  {name} = {shown}: {info.description or ''}")
+    return "\n".join(lines)
+
+
+def _route(
+    sets: dict[str, Any], task_cls: Any, model_cls: Any, notes: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Split --set values into task, model, train and method settings (see `train`); a bare
+    name that several sections have goes to the first (model, task, train) and ``notes``
+    says so."""
     from rnnzoo.training.config import TrainConfig
 
     sections = {
@@ -47,10 +60,15 @@ def _route(sets: dict[str, Any], task_cls: Any, model_cls: Any) -> dict[str, dic
                 raise InvalidParameterError(f"--set: unknown {prefix} setting '{name}'{hint}")
             routed[prefix][name] = value
             continue
-        for section in ("model", "task", "train"):
-            if key in sections[section]:
-                routed[section][key] = value
-                break
+        owners = [section for section in ("model", "task", "train") if key in sections[section]]
+        if owners:
+            routed[owners[0]][key] = value
+            if len(owners) > 1 and notes is not None:
+                others = " and ".join(f"{o}.{key}" for o in owners[1:])
+                notes.append(
+                    f"--set {key} went to the {owners[0]} setting; {others} has the same name and "
+                    f"was left unchanged (set it with --set {owners[1]}.{key}=...)"
+                )
         else:
             every = set().union(*sections.values())
             hint = did_you_mean(key, every)
@@ -74,20 +92,25 @@ def build_config(
     target_perf: float | None,
     seed: int | None,
     device: str | None,
+    recommended: bool = False,
+    notes: list[str] | None = None,
 ) -> Any:
-    """The `RunConfig` the command line describes (file, then options, then --set)."""
+    """The `RunConfig` the command line describes: the file (or the defaults), then the
+    options, then the task's recommended set-up (``recommended``), then --set.  Messages for
+    the user (where an ambiguous --set went, what --recommended set) are added to ``notes``."""
     from rnnzoo.models import get_model_class
-    from rnnzoo.tasks import get_task_class
+    from rnnzoo.tasks import from_config, get_task_class, make
     from rnnzoo.training.config import RunConfig, run_config
+    from rnnzoo.training.recommended import apply_recommended
 
     if config_file is not None:
         data = RunConfig.from_yaml(config_file).model_dump(mode="json")
     else:
         data = {
             "task": {"task": DEFAULT_TASK, "version": "vanilla"},
-            "model": {"kind": DEFAULT_MODEL, "options": dict(DEFAULT_MODEL_OPTIONS)},
+            "model": {"kind": DEFAULT_MODEL, "options": {}},
             "method": {"name": "control"},
-            "train": dict(DEFAULT_TRAIN),
+            "train": {},
         }
     if task is not None or version is not None:
         data["task"] = {
@@ -95,6 +118,8 @@ def build_config(
             "version": version or "vanilla",
             "params": {} if task is not None else data["task"].get("params", {}),
         }
+        if "+" in data["task"]["task"]:  # a composition by name: its full config
+            data["task"] = make(data["task"]["task"], data["task"]["version"]).config()
     if model is not None and model != data["model"].get("kind"):
         data["model"] = {"kind": model, "ensemble": data["model"].get("ensemble"), "options": {}}
     if ensemble is not None:
@@ -113,7 +138,13 @@ def build_config(
     task_cls = get_task_class(data["task"]["task"]) if "task" in data["task"] else None
     if task_cls is not None:
         data["task"]["task"] = task_cls.name
-    routed = _route(parse_sets(sets), task_cls, get_model_class(data["model"].get("kind", "")))
+    if recommended:
+        data, said = apply_recommended(data, from_config(data["task"]), keep_kind=model is not None)
+        train = data["train"]
+        if notes is not None:
+            notes.extend(said)
+    kind_cls = get_model_class(data["model"].get("kind", ""))
+    routed = _route(parse_sets(sets), task_cls, kind_cls, notes)
     if routed["task"]:
         if task_cls is None:
             raise InvalidParameterError("--set task.* needs a single task, not a composition")
@@ -125,8 +156,6 @@ def build_config(
         **routed["method"],
     }
     config = run_config(data, owner="rnnzoo train")
-    from rnnzoo.tasks import from_config
-
     from_config(config.task)  # validate the task parameters now (one-line error)
     return config
 
@@ -157,44 +186,74 @@ def train(
         typer.Option("--db", help="SQLite results table (default OUT/../results.sqlite)"),
     ] = None,
     report: Annotated[bool, typer.Option(help="write report.png at the end")] = True,
+    recommended: Annotated[
+        bool,
+        typer.Option(
+            "--recommended",
+            help="take the network and training set-up the task's source states (see `rnnzoo "
+            "tasks show NAME`); --set still overrides it",
+        ),
+    ] = False,
 ) -> None:
     """Train a network on a task; writes OUT/config.yaml, checkpoints/, metrics.jsonl,
-    model.safetensors, summary.json (and report.png)."""
+    model.safetensors, summary.json (and report.png).  Defaults: the settings below, the
+    model's option defaults, and the task's criterion as the target."""
     _run(**locals())
 
 
 @one_line_errors
-def _run(*, out: Path, resume: bool, db: Path | None, report: bool, **options: Any) -> None:
+def _run(
+    *, out: Path, resume: bool, db: Path | None, report: bool, recommended: bool, **options: Any
+) -> None:
     import torch
 
     from rnnzoo.training import train as run_training
     from rnnzoo.training.config import RunConfig
 
     torch.set_num_threads(1)
-    given = any(v is not None for v in options.values())
+    given = recommended or any(v is not None for v in options.values())
     if resume and not given and (out / "config.yaml").is_file():
         config = RunConfig.from_yaml(out / "config.yaml")
     else:
-        config = build_config(**options)
+        notes: list[str] = []
+        config = build_config(**options, recommended=recommended, notes=notes)
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'--out': '{out}' is a file, not a folder")
     if not resume and (out / "checkpoints" / "latest.json").is_file():
         raise InvalidParameterError(
             f"'--out': '{out}' already holds a run; continue it with --resume or choose a new folder"
         )
-    result = run_training(config, out, resume=resume, db=db)
+    result = run_training(config, out, resume=resume, db=db, report=report)
     perf = "n/a" if result.final_performance is None else f"{result.final_performance:.3f}"
     typer.echo(
         f"{result.status}: {result.steps} steps, {result.wall_clock_s:.1f} s, performance {perf} "
         f"(target {result.target_performance:g}); run in {out}"
     )
+    for line in ensemble_notes(result):
+        typer.echo(f"note: {line}", err=True)
     if result.status == "interrupted":
         typer.echo(f"continue with: rnnzoo train --out {out} --resume", err=True)
         raise typer.Exit(code=130)
-    if report and result.status != "diverged":
-        from rnnzoo.training.report import plot_report, report_data
-
-        plot_report(report_data(out), out / "report.png")
+    if (out / "report.png").is_file() and report and result.status != "diverged":
         typer.echo(f"report: {out / 'report.png'}")
     if result.status == "diverged":
-        raise InvalidParameterError(f"training diverged: {result.divergence}")
+        raise InvalidParameterError(result.divergence["message"])
+
+
+def ensemble_notes(result: Any) -> list[str]:
+    """What the user should know about the members of a finished run: which ones diverged
+    (stopped alone) and which stopped learning."""
+    lines = [
+        f"member {d['member']} diverged at step {d['step']} ({d['reason']}) and was stopped; "
+        "the others trained on"
+        for d in result.diverged_members
+    ]
+    if result.stalled_members:
+        members = ", ".join(map(str, result.stalled_members))
+        lines.append(
+            f"member(s) {members} stopped learning (no gain over the last evaluations; see "
+            "report.png)"
+        )
+    return lines

@@ -1,5 +1,9 @@
 """The "New run" view: choose and customise a task, a model and the training, watch a live
-preview of the task, and start a run."""
+preview of the task, and start a run.
+
+The forms start at the library's defaults, the same as `rnnzoo train` and Python's `train`
+(the target: the task's criterion).  The "recommended set-up" switch fills the model and
+training forms with the set-up the task's source states (`rnnzoo.training.recommended`)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 
 from nicegui import ui
 
-from rnnzoo.cli.train import DEFAULT_MODEL, DEFAULT_MODEL_OPTIONS, DEFAULT_TASK, DEFAULT_TRAIN
+from rnnzoo.cli.train import DEFAULT_MODEL, DEFAULT_TASK
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.gui.forms import SchemaForm, field_specs
 from rnnzoo.gui.preview import PREVIEW_SEED, PREVIEW_TRIALS, preview_caption, trial_chart
@@ -70,6 +74,14 @@ class SetupView:
                             .classes("w-1/3")
                         )
                     self.task_box = ui.column().classes("w-full")
+                    self.recommended_switch = ui.switch(
+                        "recommended set-up (the task's source)",
+                        value=False,
+                        on_change=lambda _: self._use_recommended(),
+                    ).mark("recommended")
+                    self.recommended_label = (
+                        ui.label("").classes("text-xs text-grey-8").mark("recommended.source")
+                    )
                 with ui.card().classes("w-full"):
                     ui.label("2. Model").classes("text-h6")
                     self.model_select = ui.select(
@@ -88,7 +100,8 @@ class SetupView:
                         on_change=lambda _: self._build_method_form(),
                     ).mark("method")
                     self.method_box = ui.column().classes("w-full")
-                    self.train_form = self._train_form()
+                    self.train_box = ui.column().classes("w-full")
+                    self._build_train_form()
                     with ui.row().classes("w-full items-center"):
                         self.name_input = ui.input("run name", value=self._new_name()).mark(
                             "run_name"
@@ -112,10 +125,37 @@ class SetupView:
         self._build_task_form()
         self.name_input.value = self._new_name()
 
+    def _recommendation(self) -> Any:
+        """The task's recommended set-up (None when its source gives none)."""
+        from rnnzoo.tasks import make
+        from rnnzoo.training.recommended import recommendation
+
+        try:
+            return recommendation(make(self.task_select.value, self.version_select.value))
+        except InvalidParameterError:
+            return None
+
+    def _use_recommended(self) -> None:
+        """Fill (or reset) the model and training forms with the task's recommended set-up."""
+        rec = self._recommendation() if self.recommended_switch.value else None
+        if rec is not None and self.model_select.value != rec.model:
+            self.model_select.value = rec.model  # rebuilds the model form
+        self._build_model_form()
+        self._build_train_form()
+
     def _build_task_form(self) -> None:
         from rnnzoo.tasks import make
 
         task = make(self.task_select.value, self.version_select.value)
+        rec = self._recommendation()
+        self.recommended_switch.set_enabled(rec is not None)
+        if rec is None:
+            self.recommended_switch.value = False  # resets the model and training forms
+        elif self.recommended_switch.value:
+            self._use_recommended()  # this task's set-up
+        self.recommended_label.text = (
+            rec.source if rec is not None else "no recommended set-up (the source states none)"
+        )
         self.task_box.clear()
         with self.task_box:
             ui.label(task.summary).classes("text-sm text-grey-8")
@@ -138,9 +178,7 @@ class SetupView:
             self.model_form = SchemaForm(
                 field_specs(options, options()),
                 marker="model",
-                initial={
-                    k: v for k, v in DEFAULT_MODEL_OPTIONS.items() if k in options.model_fields
-                },
+                initial=self._recommended("options", options.model_fields),
                 on_change=self._check_model,
             )
         self.name_input.value = self._new_name()
@@ -157,15 +195,26 @@ class SetupView:
                 on_change=self._check_method,
             )
 
-    def _train_form(self) -> SchemaForm:
+    def _build_train_form(self) -> None:
         from rnnzoo.training.config import TrainConfig
 
-        return SchemaForm(
-            field_specs(TrainConfig, TrainConfig()),
-            marker="train",
-            initial=DEFAULT_TRAIN,
-            on_change=self._check_train,
-        )
+        self.train_box.clear()
+        with self.train_box:
+            self.train_form = SchemaForm(
+                field_specs(TrainConfig, TrainConfig()),
+                marker="train",
+                initial=self._recommended("train", TrainConfig.model_fields),
+                on_change=self._check_train,
+            )
+
+    def _recommended(self, part: str, fields: Any) -> dict[str, Any]:
+        """The recommended values of ``part`` ("options" or "train") that ``fields`` has,
+        when the switch is on ({} otherwise)."""
+        if not getattr(self, "recommended_switch", None) or not self.recommended_switch.value:
+            return {}
+        rec = self._recommendation()
+        values = {} if rec is None else getattr(rec, part)
+        return {k: v for k, v in values.items() if k in fields}
 
     # --- validation (the library's own checks and messages) -------------------------------
     def _check_task(self) -> Any:

@@ -23,6 +23,7 @@ from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.noise import input_noise
 from rnnzoo.tasks.params import TaskParams, constraint_text, validate_params
+from rnnzoo.tasks.recommended import Recommended
 from rnnzoo.tasks.seeding import check_batch_size, generators
 from rnnzoo.tasks.timing import DURATION_TYPES
 
@@ -66,6 +67,7 @@ class TaskCard:
     metric: dict[str, Any]
     versions: dict[str, str]
     parameters: list[dict[str, Any]]
+    recommended: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable card."""
@@ -81,6 +83,7 @@ class TaskCard:
             "metric": self.metric,
             "versions": self.versions,
             "parameters": self.parameters,
+            "recommended": self.recommended,
         }
 
 
@@ -90,6 +93,25 @@ def _describe_value(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def parameter_rows(schema: type[Any], params: Any) -> list[dict[str, Any]]:
+    """The card's parameter table: name, unit, default, value, description, allowed range."""
+    base = schema()
+    rows = []
+    for pname, info in schema.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        rows.append(
+            {
+                "name": pname,
+                "unit": extra.get("unit", ""),
+                "default": _describe_value(getattr(base, pname)),
+                "value": _describe_value(getattr(params, pname)),
+                "description": info.description or "",
+                "allowed": constraint_text(info),
+            }
+        )
+    return rows
 
 
 class Task:
@@ -104,6 +126,8 @@ class Task:
     versions: ClassVar[dict[str, Version]]
     metric: ClassVar[Metric]
     aliases: ClassVar[tuple[str, ...]] = ()
+    recommended: ClassVar[dict[str, Recommended]] = {}
+    """Version -> the network and training set-up the source states (none when it gives none)."""
 
     def __init__(self, params: TaskParams | None = None, *, version: str = "vanilla") -> None:
         if version not in self.versions:
@@ -238,20 +262,7 @@ class Task:
 
     def card(self) -> TaskCard:
         """The task card for this version (parameters with unit, default and value)."""
-        base = self.Params()
-        parameters = []
-        for pname, info in self.Params.model_fields.items():
-            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-            parameters.append(
-                {
-                    "name": pname,
-                    "unit": extra.get("unit", ""),
-                    "default": _describe_value(getattr(base, pname)),
-                    "value": _describe_value(getattr(self.params, pname)),
-                    "description": info.description or "",
-                    "allowed": constraint_text(info),
-                }
-            )
+        recommended = self.recommended.get(self.version)
         return TaskCard(
             name=self.name,
             version=self.version,
@@ -267,7 +278,8 @@ class Task:
                 "criterion": self.metric.criterion,
             },
             versions={k: v.description for k, v in self.versions.items()},
-            parameters=parameters,
+            parameters=parameter_rows(self.Params, self.params),
+            recommended=None if recommended is None else recommended.to_dict(),
         )
 
     def __repr__(self) -> str:

@@ -101,12 +101,13 @@ class TrialBatch:
 
     def equals(self, other: TrialBatch) -> bool:
         """True when every array is bit-identical and the names and config agree."""
+        if (
+            self.epochs.keys() != other.epochs.keys()
+            or self.conditions.keys() != other.conditions.keys()
+        ):
+            return False
         arrays = ("inputs", "targets", "weights", "lengths")
         same = all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays)
-        same &= (
-            self.epochs.keys() == other.epochs.keys()
-            and self.conditions.keys() == other.conditions.keys()
-        )
         same &= all(np.array_equal(self.epochs[k], other.epochs[k]) for k in self.epochs)
         same &= all(
             np.array_equal(

@@ -1,10 +1,12 @@
 """Several tasks in one network: rule inputs, shared or separate channels, sampling weights,
 silencing.
 
-Two modes:
+Three modes:
 
 - ``interleave`` (default): every trial comes from one task, drawn with the per-task
   sampling ``weights``; a one-hot rule input (``rule_inputs=True``) tells the network which.
+- ``blocked``: every batch comes from one task, drawn with the ``weights`` (Yang et al.
+  2019's training: one rule per batch, so its timing can be shared by the batch's trials).
 - ``parallel``: every trial contains all tasks at once on separate channels (for example two
   1-bit flip-flops in one network, as on the rnnzoo posters).
 
@@ -13,6 +15,9 @@ numbers of inputs and outputs) or ``separate`` (each task gets its own block of 
 named ``label.channel``). Outputs of the tasks that are not running in a trial are trained
 to stay at their rest target (weight 1). A *silenced* task keeps its place, channels and
 timing, but its inputs carry no signal (noise only) and its outputs must stay at rest.
+
+Each task's input noise is drawn on its own trials only, so a batch costs what its tasks'
+trials cost (`generate_balanced` gives every task an equal share of a batch, for evaluation).
 """
 
 from __future__ import annotations
@@ -24,12 +29,12 @@ from typing import Any
 import numpy as np
 
 from rnnzoo.errors import InvalidParameterError
-from rnnzoo.tasks.base import Task
+from rnnzoo.tasks.base import Metric, Task
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.noise import input_noise
 from rnnzoo.tasks.seeding import check_batch_size, generators
 
-MODES = ("interleave", "parallel")
+MODES = ("interleave", "blocked", "parallel")
 CHANNELS = ("shared", "separate")
 
 
@@ -212,19 +217,69 @@ class MultiTask:
         draws, noise = generators(seed, split, index)
         if self.mode == "parallel":
             owner = np.full(batch_size, -1)
-            parts = [
-                self._clean(k, t.sample_conditions(draws, batch_size))
-                for k, t in enumerate(self.tasks)
-            ]
-            rows = [np.arange(batch_size)] * len(self.tasks)
+        elif self.mode == "blocked":
+            owner = np.full(batch_size, draws.choice(len(self.tasks), p=self.weights))
         else:
             owner = draws.choice(len(self.tasks), size=batch_size, p=self.weights)
+        return self._noisy(self._draw(draws, owner), noise)
+
+    def generate_balanced(
+        self,
+        batch_size: int,
+        seed: int | np.random.Generator,
+        *,
+        split: str = "validation",
+        index: int = 0,
+    ) -> TrialBatch:
+        """A batch with an equal share of every task: ceil(B / K) trials each (B in parallel
+        mode), task k's trials drawn together (as one block), for evaluation and per-task
+        scores.  Same seeding contract as `generate`."""
+        batch_size = check_batch_size(batch_size)
+        draws, noise = generators(seed, split, index)
+        if self.mode == "parallel":
+            return self._noisy(self._draw(draws, np.full(batch_size, -1)), noise)
+        share = -(-batch_size // len(self.tasks))
+        return self._noisy(self._draw(draws, np.repeat(np.arange(len(self.tasks)), share)), noise)
+
+    def _draw(self, draws: np.random.Generator, owner: np.ndarray) -> TrialBatch:
+        """The noise-free batch whose trial b runs task ``owner[b]`` (all tasks when -1)."""
+        batch_size = len(owner)
+        if self.mode == "parallel":
+            rows = [np.arange(batch_size)] * len(self.tasks)
+        else:
             rows = [np.flatnonzero(owner == k) for k in range(len(self.tasks))]
-            parts = [
-                self._clean(k, t.sample_conditions(draws, len(r))) if len(r) else None
-                for k, (t, r) in enumerate(zip(self.tasks, rows, strict=True))
-            ]
-        return self._noisy(self._assemble(parts, rows, owner, batch_size), noise)
+        parts = [
+            self._clean(k, t.sample_conditions(draws, len(r))) if len(r) else None
+            for k, (t, r) in enumerate(zip(self.tasks, rows, strict=True))
+        ]
+        return self._assemble(parts, rows, owner, batch_size)
+
+    def from_conditions(
+        self, conditions: dict[str, np.ndarray], seed: int | np.random.Generator | None = None
+    ) -> TrialBatch:
+        """Rebuild a batch from its conditions (``task_index`` and each task's
+        ``label.name`` conditions, as `generate` writes them); noise only with ``seed``."""
+        if "task_index" not in conditions:
+            raise InvalidParameterError(
+                f"{self.name}: conditions need 'task_index' (the task of each trial)"
+            )
+        owner = np.asarray(conditions["task_index"], dtype=np.int64)
+        batch_size = len(owner)
+        if self.mode == "parallel":
+            rows = [np.arange(batch_size)] * len(self.tasks)
+        else:
+            rows = [np.flatnonzero(owner == k) for k in range(len(self.tasks))]
+        parts: list[TrialBatch | None] = []
+        for k, (task, r) in enumerate(zip(self.tasks, rows, strict=True)):
+            prefix = f"{self.labels[k]}."
+            own = {
+                name[len(prefix) :]: np.asarray(value)[r]
+                for name, value in conditions.items()
+                if name.startswith(prefix) and name != f"{prefix}length"
+            }
+            parts.append(self._clean(k, task._check_conditions(own)) if len(r) else None)
+        batch = self._assemble(parts, rows, owner, batch_size)
+        return batch if seed is None else self._noisy(batch, generators(seed, "test", 0)[1])
 
     def generate_test(self, seed: int | None = None) -> TrialBatch:
         """Every task's test grid: stacked (interleave) or side by side, cycled (parallel)."""
@@ -267,7 +322,9 @@ class MultiTask:
         inputs = np.zeros((n_steps, batch_size, self.n_inputs), dtype=np.float32)
         targets = np.zeros((n_steps, batch_size, self.n_outputs), dtype=np.float32)
         weights = np.zeros_like(targets)
-        if self.mode == "interleave":  # idle outputs: rest target, scored on the trial's steps
+        if self.mode != "parallel" and self.channels == "separate":
+            # idle outputs: rest target, scored on the trial's steps (with shared channels every
+            # output belongs to the trial's own task)
             for k, task in enumerate(self.tasks):
                 out = self._out_slices[k]
                 targets[:, :, out] = task.rest_target()[None, None, :] * valid[:, :, None]
@@ -278,9 +335,11 @@ class MultiTask:
             if part is None:
                 continue
             ins, out, t = self._in_slices[k], self._out_slices[k], part.n_steps
+            r = slice(None) if len(r) == batch_size else r  # one task: whole-batch slices
             inputs[:t, r, ins] = part.inputs
-            targets[:, r, out] = 0.0
-            weights[:, r, out] = 0.0
+            if self.channels == "separate":
+                targets[:, r, out] = 0.0
+                weights[:, r, out] = 0.0
             targets[:t, r, out] = part.targets
             weights[:t, r, out] = part.weights
             if self.rule_inputs:
@@ -305,20 +364,25 @@ class MultiTask:
         )
 
     def _noisy(self, batch: TrialBatch, rng: np.random.Generator) -> TrialBatch:
-        """Add each task's own input noise to its input channels (rule inputs stay clean)."""
+        """Add each task's own input noise to its input channels on its own trials (rule inputs
+        stay clean); the noise drawn is one batch's worth, however many tasks there are."""
         inputs = batch.inputs.copy()
+        owner = batch.conditions["task_index"]
         for k, task in enumerate(self.tasks):
             p = task.params
             if not p.add_noise or p.input_noise_std == 0:
                 continue
+            rows = np.flatnonzero((owner == k) | (self.mode == "parallel"))
+            if not len(rows):
+                continue
             ins = self._in_slices[k]
-            shape = (batch.n_steps, batch.batch_size, ins.stop - ins.start)
+            shape = (batch.n_steps, len(rows), ins.stop - ins.start)
             noise = input_noise(rng, shape, p.input_noise_std, p.noise_decay_ms, p.dt_ms)
-            mine = (
-                batch.valid
-                & ((batch.conditions["task_index"] == k) | (self.mode == "parallel"))[None, :]
-            )
-            inputs[:, :, ins] += noise * mine[:, :, None]
+            noise *= batch.valid[:, rows, None]
+            if len(rows) == batch.batch_size:
+                inputs[:, :, ins] += noise
+            else:
+                inputs[:, rows, ins] += noise
         return replace(batch, inputs=inputs)
 
     # ---- scoring ------------------------------------------------------------------------------
@@ -326,11 +390,9 @@ class MultiTask:
         """Rows of ``batch`` that run task k and task k's own view of them (channels, epochs,
         conditions without the label prefix)."""
         label = self.labels[k]
-        rows = (
-            np.arange(batch.batch_size)
-            if self.mode == "parallel"
-            else np.flatnonzero(batch.conditions["task_index"] == k)
-        )
+        rows = self._rows(batch, k)
+        if not len(rows):
+            raise InvalidParameterError(f"{self.name}: no trial of task '{label}' in this batch")
         prefix = f"{label}."
         lengths = batch.conditions[f"{label}.length"][rows]
         n_steps = int(lengths.max()) if len(rows) else 0
@@ -354,9 +416,34 @@ class MultiTask:
         )
         return rows, view
 
+    def _rows(self, batch: TrialBatch, k: int) -> np.ndarray:
+        """The trials of ``batch`` that run task k."""
+        if self.mode == "parallel":
+            return np.arange(batch.batch_size)
+        return np.flatnonzero(batch.conditions["task_index"] == k)
+
     def performance(self, outputs: Any, batch: TrialBatch) -> np.ndarray:
         """Per-trial score (B,): each trial by its own task's metric; a silenced task by the
         fraction of its scored samples within 0.5 of rest; in parallel mode the mean over tasks."""
+        total = np.zeros(batch.batch_size)
+        count = np.zeros(batch.batch_size)
+        for rows, score in self._task_scores(outputs, batch).values():
+            total[rows] += score
+            count[rows] += 1
+        return total / np.maximum(count, 1)
+
+    def performance_by_task(self, outputs: Any, batch: TrialBatch) -> dict[str, float]:
+        """Mean score of each task over its own trials in ``batch``: label -> score (tasks with
+        no trial in the batch are left out)."""
+        return {
+            label: float(np.mean(score))
+            for label, (_rows, score) in self._task_scores(outputs, batch).items()
+        }
+
+    def _task_scores(
+        self, outputs: Any, batch: TrialBatch
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """label -> (rows of the task's trials, their scores) for the tasks present."""
         if hasattr(outputs, "detach"):
             outputs = outputs.detach().cpu().numpy()
         outputs = np.asarray(outputs, dtype=np.float64)
@@ -365,21 +452,39 @@ class MultiTask:
             raise InvalidParameterError(
                 f"{self.name}: outputs must have shape (T, B, O) = {expected}; got {outputs.shape}"
             )
-        total = np.zeros(batch.batch_size)
-        count = np.zeros(batch.batch_size)
+        scores = {}
         for k, task in enumerate(self.tasks):
-            rows, view = self.sub_batch(batch, k)
-            if not len(rows):
+            if not len(self._rows(batch, k)):
                 continue
+            rows, view = self.sub_batch(batch, k)
             mine = outputs[: view.n_steps, rows, self._out_slices[k]]
             if self.labels[k] in self.silenced:
                 ok = (np.abs(mine - view.targets) < 0.5) * view.weights
                 score = ok.sum(axis=(0, 2)) / np.maximum(view.weights.sum(axis=(0, 2)), 1e-12)
             else:
                 score = task._score(mine, view)
-            total[rows] += score
-            count[rows] += 1
-        return total / np.maximum(count, 1)
+            scores[self.labels[k]] = (rows, score)
+        return scores
+
+    @property
+    def metric(self) -> Metric:
+        """Each trial is scored by its own task's metric; the criterion (the default training
+        target) is the strictest of the tasks' criteria."""
+        names = sorted({t.metric.name for t in self.tasks})
+        texts = sorted({t.metric.description for t in self.tasks})
+        each = (
+            texts[0]
+            if len(texts) == 1
+            else "; ".join(
+                f"{lab}: {t.metric.name}" for lab, t in zip(self.labels, self.tasks, strict=True)
+            )
+        )
+        return Metric(
+            names[0] if len(names) == 1 else "mixed",
+            f"each trial is scored by its own task's metric ({each}); the batch score is the "
+            "mean over trials",
+            criterion=max(t.metric.criterion for t in self.tasks),
+        )
 
 
 def compose(

@@ -49,6 +49,12 @@ def get_task_class(name: str) -> type[Task]:
 def make(name: str, version: str = "vanilla", **overrides: Any) -> Task:
     """Build task ``name`` in ``version`` with parameter ``overrides`` (validated once, here).
 
+    ``name`` may be a registered suite (e.g. ``yang2019``, a `MultiTask`) or tasks joined by
+    ``+`` (``"fdgo+fdanti"``): their composition, every task in ``version`` with the
+    ``overrides``, interleaved trials; channels shared when the tasks have the same channel
+    names (then without extra rule inputs, e.g. Yang et al.'s rules), else separate with
+    one-hot rule inputs (see `rnnzoo.tasks.compose`).
+
     Raises
     ------
     UnknownNameError
@@ -56,6 +62,8 @@ def make(name: str, version: str = "vanilla", **overrides: Any) -> Task:
     InvalidParameterError
         For a bad parameter, naming it, its allowed range and the value given.
     """
+    if "+" in name and name not in _TASKS and name not in _ALIASES:
+        return _compose_by_name(name, version, overrides)
     cls = get_task_class(name)
     if version not in cls.versions:
         hint = did_you_mean(version, cls.versions)
@@ -65,6 +73,23 @@ def make(name: str, version: str = "vanilla", **overrides: Any) -> Task:
     values = {**cls.versions[version].overrides, **overrides}
     params = validate_params(f"{cls.name}/{version}", cls.Params, values)
     return cls(params, version=version)
+
+
+def _compose_by_name(name: str, version: str, overrides: dict[str, Any]) -> Any:
+    """The composition ``a+b+...`` (see `make`)."""
+    from rnnzoo.tasks.compose import compose
+
+    parts = name.split("+")
+    if any(not part for part in parts):
+        raise InvalidParameterError(f"task '{name}': join task names with '+', as in 'fdgo+fdanti'")
+    members = [make(part, version, **overrides) for part in parts]
+    same = all(
+        (t.input_names, t.output_names) == (members[0].input_names, members[0].output_names)
+        for t in members
+    )
+    if same:
+        return compose(members, channels="shared", rule_inputs=False)
+    return compose(members)
 
 
 def from_config(config: dict[str, Any]) -> Task:

@@ -140,8 +140,9 @@ class RunConfig(BaseModel):
     def identity(self) -> dict[str, str]:
         """The results-table columns that name what this config trains: task, version, model,
         method."""
+        labels = self.task.get("compose", {}).get("labels") or []
         return {
-            "task": self.task.get("task", "compose"),
+            "task": self.task.get("task") or "+".join(labels) or "compose",
             "version": str(self.task.get("version", "")),
             "model": self.model.kind,
             "method": self.method.name,

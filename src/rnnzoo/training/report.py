@@ -1,5 +1,6 @@
-"""A small report of a finished run: loss and performance curves, example trials with the
-network's outputs, and the hidden states projected on their first principal components.
+"""A small report of a finished run: loss and performance curves (per member and per task,
+`rnnzoo.training.report_curves`), example trials with the network's outputs, and the hidden
+states projected on their first principal components.
 
 Data first: `report_data` returns arrays; `plot_report` draws them (headless matplotlib).
 """
@@ -17,18 +18,19 @@ from rnnzoo._atomic import atomic_path
 from rnnzoo.models import load_model
 from rnnzoo.training.build import build_task
 from rnnzoo.training.config import RunConfig
+from rnnzoo.training.report_curves import curve_data, draw_curves
 
 
 def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[str, Any]:
     """Curves, example trials and a PCA of the hidden states of member 0 of ``run_dir``.
 
-    Returns steps/loss/performance (E,), inputs (T, n, I), targets and outputs (T, n, O),
-    weights (T, n, O), pcs (T, n, 3) and explained (3,) variance fractions.
+    Returns "curves" (`curve_data`: steps, loss and performance per member and per task),
+    inputs (T, n, I), targets and outputs (T, n, O), weights (T, n, O), pcs (T, n, 3) and
+    explained (3,) variance fractions.
     """
     run_dir = Path(run_dir)
     config = RunConfig.from_yaml(run_dir / "config.yaml")
     records = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    records = [r for r in records if "loss" in r]
     task = build_task(config)
     net = load_model(run_dir / "model.safetensors")
     if net.config.ensemble is not None:
@@ -44,9 +46,7 @@ def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[s
     signs = np.sign(vt[:k, np.abs(vt[:k]).argmax(axis=1)].diagonal())  # deterministic axes
     pcs = (rates - rates.reshape(-1, rates.shape[-1]).mean(axis=0)) @ (vt[:k].T * signs)
     return {
-        "steps": np.array([r["step"] for r in records]),
-        "loss": np.array([r["loss"] for r in records]),
-        "performance": np.array([r["performance"] for r in records]),
+        "curves": curve_data(records),
         "inputs": batch.inputs[:, :n_trials],
         "targets": batch.targets[:, :n_trials],
         "weights": batch.weights[:, :n_trials],
@@ -69,12 +69,7 @@ def plot_report(data: dict[str, Any], path: str | Path) -> Path:
     n = data["outputs"].shape[1]
     fig = plt.figure(figsize=(12, 3 + 2.2 * n))
     grid = fig.add_gridspec(1 + n, 2)
-    ax = fig.add_subplot(grid[0, 0])
-    ax.semilogy(data["steps"], data["loss"], "o-", color="k", ms=3)
-    ax.set(xlabel="step", ylabel="training loss", title=data["title"])
-    ax = fig.add_subplot(grid[0, 1])
-    ax.plot(data["steps"], data["performance"], "o-", color="C2", ms=3)
-    ax.set(xlabel="step", ylabel="held-out performance", ylim=(0, 1.02))
+    draw_curves(fig, grid[0, :], data["curves"], data["title"])
     t = np.arange(data["outputs"].shape[0]) * data["dt_ms"]
     for i in range(n):
         ax = fig.add_subplot(grid[1 + i, 0])

@@ -43,6 +43,8 @@ COLUMNS = (
     ("wall_clock_to_criterion_s", "REAL"),
     ("flops_to_criterion", "REAL"),
     ("error", "TEXT"),
+    # per-task held-out performance of a composition (JSON: task label -> performance)
+    ("task_performance", "TEXT"),
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 BUSY_TIMEOUT_MS = 60_000

@@ -1,6 +1,11 @@
 """The trainer: BPTT on a task's seeded trial stream, evaluation on held-out trials, stop at a
 performance threshold, checkpoints with exact resume, NaN detection, and the run directory.
 
+Ensembles: the loss each member trains on is its own; metrics.jsonl logs the mean over the
+members (and each member's), per-member performance, members that stopped learning
+(`rnnzoo.training.diagnostics`) and, for compositions, the performance on each task.  A member
+that diverges stops alone (`rnnzoo.training.divergence`) while the others go on.
+
 Determinism: training batch k is ``task.generate(B, seed, split="train", index=k)``, evaluation
 j is ``task.generate(B_eval, seed, split="validation", index=j)`` with network noise from its own
 generator, and the training noise generator's state is saved in every checkpoint.  A resumed
@@ -14,7 +19,6 @@ member.  Input/readout products and elementwise work are left out (small for N >
 from __future__ import annotations
 
 import json
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -43,6 +47,8 @@ from rnnzoo.training.build import (
 from rnnzoo.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rnnzoo.training.config import RunConfig
 from rnnzoo.training.curriculum import Curriculum
+from rnnzoo.training.diagnostics import stalled_members
+from rnnzoo.training.divergence import MemberFreeze, bad_members, explain, loss_reason
 from rnnzoo.training.evaluation import evaluate_network
 from rnnzoo.training.losses import (
     activity_penalty,
@@ -52,7 +58,7 @@ from rnnzoo.training.losses import (
     member_grad_norms,
     weight_penalty,
 )
-from rnnzoo.training.progress import ProgressBar
+from rnnzoo.training.progress import progress_display
 from rnnzoo.training.results import record_run
 
 
@@ -84,6 +90,9 @@ class TrainResult:
     ensemble: int | None = None
     run_dir: str | None = None
     net: Network | None = field(default=None, repr=False)
+    task_performance: dict[str, float] | None = None
+    diverged_members: list[dict[str, Any]] = field(default_factory=list)
+    stalled_members: list[int] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-serialisable summary (everything but the network)."""
@@ -124,7 +133,7 @@ class Trainer:
             self.method.check(self.net)  # e.g. CD/SCTT/DASC need a leaky network
         self.n_models = self.net.n_models
         self.target = target_performance(config, self.task)
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.progress = True if progress is None else progress
         needs_states = self.tc.l1_activity > 0 or self.tc.l2_activity > 0
         if needs_states and self.method.name != "control":
             raise InvalidParameterError(
@@ -133,6 +142,9 @@ class Trainer:
             )
         self.needs_states = needs_states
         self.optimizer = self._make_optimizer()
+        self.freeze = MemberFreeze(self._trainable(), self.n_models)
+        self.diverged: list[dict[str, Any]] = []  # {"member", "step", "reason"} of stopped ones
+        self.history: list[list[float | None]] = []  # per-member performance per evaluation
         self.noise = seeded_generator(self.tc.seed, 1, device=self.device)
         self.step = 0
         self.lr_scale = 1.0
@@ -146,8 +158,11 @@ class Trainer:
         self.snapshot: dict[str, Any] | None = None
 
     # --- building blocks ---------------------------------------------------------------
+    def _trainable(self) -> list[Tensor]:
+        return [p for p in self.net.parameters() if p.requires_grad]
+
     def _make_optimizer(self) -> torch.optim.Optimizer:
-        params = [p for p in self.net.parameters() if p.requires_grad]
+        params = self._trainable()
         if not params:
             raise InvalidParameterError("the network has no trainable parameters")
         tc = self.tc
@@ -206,6 +221,7 @@ class Trainer:
             self.tc.seed,
             self.tc.statistic,
             index=index,
+            skip=self.freeze.dead,
         )
 
     def _flops(self, batch: Any) -> float:
@@ -238,6 +254,7 @@ class Trainer:
             "run_id": self.run_id,
             "criterion": json.dumps(self.criterion),
             "last_eval": json.dumps(self.last_eval),
+            "diverged": json.dumps(self.diverged),
         }
 
     def _take_snapshot(self) -> None:
@@ -258,6 +275,8 @@ class Trainer:
         self.run_id = str(state["run_id"])
         self.criterion = json.loads(state["criterion"])
         self.last_eval = json.loads(state["last_eval"])
+        self.diverged = json.loads(state.get("diverged", "[]"))
+        self.freeze.reset([d["member"] for d in self.diverged])
 
     def checkpoint(self) -> None:
         """Snapshot in memory (for rollback) and, with a run directory, on disk."""
@@ -298,6 +317,8 @@ class Trainer:
             with atomic_path(self.out / "config.yaml") as tmp:
                 Path(tmp).write_text(self.config.to_yaml())
             self._trim_metrics(self.step if resumed else 0)
+            if resumed:
+                self.history = [r["performance_members"] for r in self._eval_records()]
         if not resumed:
             self.checkpoint()
         start_row = {**self._identity(), "status": "running", "steps": self.step}
@@ -309,8 +330,8 @@ class Trainer:
         updating = False
         start = time.perf_counter()
         base_elapsed = self.elapsed_s
-        bar = ProgressBar(self.tc.max_steps, self.step) if self.progress else None
-        window: list[float] = []
+        bar = progress_display(self.tc.max_steps, self.step) if self.progress else None
+        window: list[list[float | None]] = []
         try:
             if self.criterion is not None and self.step > 0:
                 status = "reached"
@@ -318,24 +339,23 @@ class Trainer:
                 task = self.current_task()
                 batch = task.generate(self.tc.batch_size, self.tc.seed, index=self.step)
                 loss = self.losses(batch, self._progress_value())
-                total = loss.sum()
-                bad = self._divergence(loss)
+                flagged = bad_members(loss, self.tc.divergence_loss)
+                bad = self._diverging(flagged, loss_reason(loss, flagged))
                 if bad is None:
+                    alive = self.freeze.alive.to(loss.device)
+                    total = torch.where(alive, loss, torch.zeros_like(loss)).sum()
                     self.optimizer.zero_grad(set_to_none=True)
                     total.backward()
-                    params = [p for p in self.net.parameters() if p.requires_grad]
+                    self.freeze.mask_gradients()
+                    params = self._trainable()
                     if self.tc.clip_grad_norm is not None:
                         norms = clip_grad_norm_per_member(
                             params, self.tc.clip_grad_norm, self.n_models
                         )
                     else:
                         norms = member_grad_norms(params, self.n_models)
-                    if not torch.isfinite(norms).all():
-                        bad = {
-                            "step": self.step,
-                            "reason": "non-finite gradient",
-                            "members": _bad_members(norms),
-                        }
+                    bad = self._diverging(bad_members(norms), "non-finite gradient")
+                    self.freeze.mask_gradients()
                 if bad is not None:
                     divergence = bad
                     if (
@@ -350,12 +370,17 @@ class Trainer:
                     break
                 updating = True
                 self.optimizer.step()
+                self.freeze.restore()
                 self.flops += self._flops(batch)
                 self.step += 1
                 updating = False
                 self.elapsed_s = base_elapsed + time.perf_counter() - start
-                self.last_loss = float(total.detach())
-                window.append(self.last_loss)
+                member_loss = [
+                    float(v) if ok else None
+                    for v, ok in zip(loss.detach().cpu().tolist(), self.freeze.alive, strict=True)
+                ]
+                self.last_loss = _mean(member_loss)
+                window.append(member_loss)
                 if self.step % self.tc.eval_every == 0 or self.step == self.tc.max_steps:
                     self._evaluate_and_log(window)
                     window = []
@@ -386,15 +411,22 @@ class Trainer:
             self.checkpoint()
         return self._finish(status, divergence)
 
-    def _divergence(self, loss: Tensor) -> dict[str, Any] | None:
-        values = loss.detach().cpu()
-        bad = ~torch.isfinite(values) | (values > self.tc.divergence_loss)
-        if not bad.any():
+    def _diverging(self, flagged: Tensor, reason: str) -> dict[str, Any] | None:
+        """Members ``flagged`` (M,) diverged: in an ensemble with others still training they
+        stop alone (frozen, logged) and None is returned; otherwise the divergence record that
+        stops (or rolls back) the run."""
+        flagged = flagged & self.freeze.alive
+        if not flagged.any():
             return None
-        reason = (
-            "non-finite loss" if not torch.isfinite(values).all() else "loss above divergence_loss"
-        )
-        return {"step": self.step, "reason": reason, "members": bad.nonzero().flatten().tolist()}
+        members = flagged.nonzero().flatten().tolist()
+        record = {"step": self.step, "reason": reason, "members": members}
+        if bool((self.freeze.alive & ~flagged).any()):
+            self.freeze.freeze(members)
+            self.diverged += [{"member": m, "step": self.step, "reason": reason} for m in members]
+            self._log({"event": "member_diverged", **record})
+            return None
+        record["message"] = explain(record, self.config)
+        return record
 
     def _rollback(self) -> None:
         assert self.snapshot is not None
@@ -407,16 +439,23 @@ class Trainer:
         self._trim_metrics(self.step)
         self._log({"event": "rollback", "step": self.step, "lr": self.tc.lr * self.lr_scale})
 
-    def _evaluate_and_log(self, window: list[float]) -> None:
+    def _evaluate_and_log(self, window: list[list[float | None]]) -> None:
         self.last_eval = self.evaluate(self.step // self.tc.eval_every)
+        self.history.append(self.last_eval["members"])
+        member_loss = [_mean(list(column)) for column in zip(*window, strict=True)]
         record = {
             "step": self.step,
-            "loss": float(np.mean(window)) if window else self.last_loss,
+            "loss": _mean(member_loss) if window else self.last_loss,
+            "loss_members": member_loss,
             "performance": self.last_eval["statistic"],
             "performance_members": self.last_eval["members"],
+            "stalled_members": stalled_members(self.history, self.target),
             "wall_clock_s": round(self.elapsed_s, 4),
             "flops": self.flops,
         }
+        if "tasks" in self.last_eval:
+            record["performance_tasks"] = self.last_eval["tasks"]
+            record["performance_tasks_members"] = self.last_eval["tasks_members"]
         if self.curriculum.ramps:
             record["curriculum"] = self.curriculum.values(self.step)
         self._log(record)
@@ -426,6 +465,13 @@ class Trainer:
             return
         with open(self.out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
+
+    def _eval_records(self) -> list[dict[str, Any]]:
+        """The evaluation records of metrics.jsonl (events left out)."""
+        if self.out is None or not (self.out / "metrics.jsonl").is_file():
+            return []
+        lines = (self.out / "metrics.jsonl").read_text().splitlines()
+        return [r for r in map(json.loads, lines) if "performance_members" in r]
 
     def _trim_metrics(self, step: int) -> None:
         """Drop metric records after ``step`` (a resumed or rolled-back run redoes them)."""
@@ -478,13 +524,18 @@ class Trainer:
             rollbacks=self.rollbacks,
             ensemble=self.config.model.ensemble,
             net=self.net,
+            task_performance=None if perf is None else perf.get("tasks"),
+            diverged_members=list(self.diverged),
+            stalled_members=stalled_members(self.history, self.target),
             **{k: v for k, v in self._identity().items() if k != "run_id"},
         )
         if self.out is not None:
             save_model(self.net, self.out / "model.safetensors")
             with atomic_path(self.out / "summary.json") as tmp:
                 Path(tmp).write_text(json.dumps(result.summary(), indent=2) + "\n")
-            self._record(result.summary())
+            row = result.summary()
+            row["task_performance"] = json.dumps(row["task_performance"])
+            self._record(row)
         return result
 
 
@@ -497,17 +548,25 @@ def train(
     db: str | Path | None = None,
     progress: bool | None = None,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    report: bool = True,
 ) -> TrainResult:
     """Train the network of ``config`` on its task and return the result.
 
     With ``out`` the run is a directory (config.yaml, checkpoints/, metrics.jsonl,
-    model.safetensors, summary.json) and one row in the SQLite table ``db`` (default
-    ``<out>/../results.sqlite``); ``resume=True`` continues from its latest checkpoint.
-    ``method`` overrides the configured method object (tests); ``callback`` gets
-    {"step", "loss", "eval"} after every step.
+    model.safetensors, summary.json and, with ``report``, report.png, as `rnnzoo train`
+    writes) and one row in the SQLite table ``db`` (default ``<out>/../results.sqlite``);
+    ``resume=True`` continues from its latest checkpoint.  ``progress``: None or True shows
+    a bar on a terminal and a line per evaluation otherwise, False nothing.  ``method``
+    overrides the configured method object (tests); ``callback`` gets {"step", "loss",
+    "eval"} after every step.
     """
     trainer = Trainer(config, out, method=method, db=db, progress=progress, callback=callback)
-    return trainer.run(resume=resume)
+    result = trainer.run(resume=resume)
+    if report and out is not None and result.status in ("reached", "max_steps"):
+        from rnnzoo.training.report import plot_report, report_data
+
+        plot_report(report_data(out), Path(out) / "report.png")
+    return result
 
 
 def _clone(obj: Any) -> Any:
@@ -520,8 +579,10 @@ def _clone(obj: Any) -> Any:
     return obj
 
 
-def _bad_members(norms: Tensor) -> list[int]:
-    return (~torch.isfinite(norms)).nonzero().flatten().tolist()
+def _mean(values: list[float | None]) -> float | None:
+    """Mean of the values that are not None (members still training)."""
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
 
 
 __all__ = ["TrainResult", "Trainer", "train"]

@@ -19,6 +19,7 @@ from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks._build import lay_out
 from rnnzoo.tasks.base import Metric, Task
 from rnnzoo.tasks.batch import TrialBatch
+from rnnzoo.tasks.recommended import Recommended
 from rnnzoo.tasks.yang2019.encoding import INPUT_NAMES, OUTPUT_NAMES, rule_unit
 from rnnzoo.tasks.yang2019.params import YangParams
 from rnnzoo.tasks.yang2019.performance import last_step_correct
@@ -33,12 +34,45 @@ METRIC = Metric(
     criterion=0.9,
 )
 
+YANG_NETWORK = Recommended(
+    source="Yang et al. (2019) Methods and the authors' code (train.get_default_hp): 256 leaky "
+    "units, tau 100 ms, ReLU, recurrent noise sigma_rec 0.05, sigmoid read-out, squared-error "
+    "loss, Adam with lr 1e-3, batches of 64 trials (the paper's runs in experiment.py mostly "
+    "use softplus with a diagonal initialisation; the code's default is taken here)",
+    model="leaky_rate",
+    options={
+        "n_hidden": 256,
+        "tau_ms": 100.0,
+        "activation": "relu",
+        "recurrent_noise": 0.05,
+        "readout": "sigmoid",
+    },
+    train={"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "loss": "mse"},
+)
+SOO_NETWORK = Recommended(
+    source="Soo, Goudar & Wang (2023) sections 2 and 2.2: leaky ReLU units with tau 100 ms, "
+    "sigmoid read-out, mean-squared error, trained until the mean performance of the 10th-90th "
+    "percentile of the networks reaches 0.99 or 40,000 steps (network size, learning rate and "
+    "batch size are in their Table S2, which rnnzoo does not have: rnnzoo's defaults)",
+    model="leaky_rate",
+    options={"tau_ms": 100.0, "activation": "relu", "readout": "sigmoid"},
+    train={
+        "loss": "mse",
+        "target_performance": 0.99,
+        "statistic": "mean_10_90",
+        "max_steps": 40_000,
+    },
+)
+RECOMMENDED = {"vanilla": YANG_NETWORK, "realistic": YANG_NETWORK, "long": YANG_NETWORK}
+RECOMMENDED["soo2023"] = SOO_NETWORK
+
 
 class YangTask(Task):
     """Common machinery of the Yang et al. (2019) suite (not registered)."""
 
     Params: ClassVar[type[YangParams]]
     metric = METRIC
+    recommended = RECOMMENDED
     EPOCHS: ClassVar[dict[str, str]]
     """Epoch name -> duration parameter, in trial order; the last epoch is ``go1``."""
     TEST_TIMING_MS: ClassVar[dict[str, float]]
