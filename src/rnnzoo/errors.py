@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Iterable
+from itertools import takewhile
 
 
 class RnnzooError(Exception):
@@ -39,7 +39,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
     def rank(candidate: str) -> tuple[float, int, int, str]:
         ratio = difflib.SequenceMatcher(None, name, candidate).ratio()
-        prefix = len(os.path.commonprefix([name.lower(), candidate.lower()]))
+        pairs = zip(name.lower(), candidate.lower(), strict=False)
+        prefix = sum(1 for _ in takewhile(lambda ab: ab[0] == ab[1], pairs))
         return (-ratio, -prefix, abs(len(candidate) - len(name)), candidate)
 
     return f"; did you mean '{min(close, key=rank)}'?"

@@ -50,9 +50,7 @@ async def test_bad_values_show_the_library_message_on_their_field(user, manager:
 
     # model options, ensemble size, training settings and method hyperparameters
     set_text(user, "model.n_hidden", "0")
-    expected = library_message(
-        validate_options, "leaky_rate", LeakyRateOptions, {"n_hidden": 0}
-    )
+    expected = library_message(validate_options, "leaky_rate", LeakyRateOptions, {"n_hidden": 0})
     assert element(user, "model.n_hidden").error == expected
 
     set_text(user, "run.ensemble", "0")

@@ -103,6 +103,11 @@ class Sweep(BaseModel):
         "network per job; k: at most k members per job",
     )
     dask: DaskSettings = Field(default_factory=DaskSettings)
+    recommended: bool = Field(
+        False,
+        description="start every run from its task's recommended set-up (model options and "
+        "training settings its source states); the entries' options and 'train' go over it",
+    )
 
     def seed_list(self) -> list[int]:
         """The network seeds, in order."""
@@ -201,7 +206,8 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
             raise InvalidParameterError(f"{owner}: train.{key} is set by the runner ({why})")
     train_config(sweep.train, owner=f"{owner}: train")
     for i, task in enumerate(sweep.tasks):
-        _with_owner(f"{owner}: tasks[{i}]", make, task.task, task.version, **task.params)
+        built = _with_owner(f"{owner}: tasks[{i}]", make, task.task, task.version, **task.params)
+        _with_owner(f"{owner}: tasks[{i}]", _recommended, sweep, built)
     for i, model in enumerate(sweep.models):
         where = f"{owner}: models[{i}]"
         cls = _with_owner(where, get_model_class, model.kind)
@@ -276,10 +282,14 @@ def run_configs(sweep: Sweep) -> list[Run]:
     }
     runs = []
     for task in sweep.tasks:
-        task_config = make(task.task, task.version, **task.params).config()
+        built = make(task.task, task.version, **task.params)
+        task_config = built.config()
+        rec = _recommended(sweep, built)
         for model in sweep.models:
+            fields = get_model_class(model.kind).Options.model_fields
+            given = {k: v for k, v in rec.get("options", {}).items() if k in fields}
             options = validate_options(
-                model.kind, get_model_class(model.kind).Options, model.options
+                model.kind, get_model_class(model.kind).Options, {**given, **model.options}
             ).model_dump(mode="json", exclude_defaults=True)
             for method in sweep.methods:
                 params = make_method(method.name, **method.hyperparameters).params
@@ -289,7 +299,7 @@ def run_configs(sweep: Sweep) -> list[Run]:
                             "task": task_config,
                             "model": {"kind": model.kind, "options": _with_member(options, seed)},
                             "method": {"name": method.name, "hyperparameters": params.model_dump()},
-                            "train": train,
+                            "train": {**train, **rec.get("train", {})},
                         }
                     )
                     runs.append(
@@ -303,6 +313,21 @@ def run_configs(sweep: Sweep) -> list[Run]:
                         )
                     )
     return runs
+
+
+def _recommended(sweep: Sweep, task: Any) -> dict[str, dict[str, Any]]:
+    """With ``sweep.recommended``: the task's recommended options and the training settings
+    it names that neither the sweep's ``train`` nor the runner sets; else {}."""
+    if not sweep.recommended:
+        return {}
+    from rnnzoo.training.recommended import recommendation
+
+    rec = recommendation(task)
+    keep = {k: v for k, v in rec.train.items() if k not in sweep.train and k not in RUNNER_SETTINGS}
+    return {
+        "options": dict(rec.options),
+        "train": train_config(keep).model_dump(mode="json", include=set(keep)),
+    }
 
 
 def _with_member(options: dict[str, Any], seed: int) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class JobTask:
     run_dir: Path
     db: Path
     jobs_db: Path
+    plugins: tuple[str, ...] = ()  # loaded in the worker (it may run on another machine)
 
 
 def run_job(task: JobTask) -> dict[str, Any]:
@@ -53,8 +54,14 @@ def run_job(task: JobTask) -> dict[str, Any]:
     """
     import torch
 
+    from rnnzoo.plugins import add_plugins
+
     torch.set_num_threads(1)
     job = task.job
+    try:
+        add_plugins(task.plugins)  # the user's tasks and networks, as in the sweep's process
+    except Exception as exc:
+        return record_end(task, "failed", error_line(exc))
     record_rows(task, [{"status": "running"} for _ in job.runs])
     try:
         with _locked(task.run_dir):

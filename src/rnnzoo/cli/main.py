@@ -8,6 +8,7 @@ import typer
 
 from rnnzoo import __version__
 from rnnzoo.cli import bench, models, tasks
+from rnnzoo.cli._common import one_line_errors
 from rnnzoo.cli.analyze import analyze
 from rnnzoo.cli.gui import gui
 from rnnzoo.cli.train import settings_help, train
@@ -37,8 +38,26 @@ def main(
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="print the version"),
     ] = False,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            help="a module or .py file that registers your own tasks or networks (repeatable; "
+            "also RNNZOO_PLUGINS and the 'rnnzoo.plugins' entry points): rnnzoo --plugin "
+            "my_tasks.py tasks list",
+        ),
+    ] = None,
 ) -> None:
     """rnnzoo command line."""
+    if plugin:
+        _add_plugins(plugin)
+
+
+@one_line_errors
+def _add_plugins(specs: list[str]) -> None:
+    from rnnzoo.plugins import add_plugins
+
+    add_plugins(specs)
 
 
 if __name__ == "__main__":

@@ -139,3 +139,6 @@ def _load() -> None:
         _loaded = True
         import rnnzoo.models.gated
         import rnnzoo.models.leaky  # noqa: F401  (registers the leaky networks)
+    from rnnzoo.plugins import load_plugins
+
+    load_plugins()  # the user's own networks (entry points, RNNZOO_PLUGINS, --plugin)

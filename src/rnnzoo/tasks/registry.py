@@ -134,6 +134,9 @@ def _load_zoo() -> None:
     if not _loaded:
         _loaded = True
         import rnnzoo.tasks.zoo  # noqa: F401  (registers the built-in tasks)
+    from rnnzoo.plugins import load_plugins
+
+    load_plugins()  # the user's own tasks (entry points, RNNZOO_PLUGINS, --plugin)
 
 
 __all__ = [

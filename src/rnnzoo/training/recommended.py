@@ -21,18 +21,18 @@ def recommendation(task: Any) -> Recommended:
     all its tasks share it.  `InvalidParameterError` when the source gives none."""
     members = getattr(task, "tasks", None)
     if members is not None and not hasattr(task, "recommended"):
-        found = {_own(t) for t in members}
-        if len(found) == 1 and None not in found:
-            return found.pop()
+        found = [_own(t) for t in members]
+        if found[0] is not None and all(r == found[0] for r in found):
+            return found[0]
         raise InvalidParameterError(
-            f"'--recommended': the tasks of '{task.name}' do not share one recommended set-up"
+            f"the tasks of '{task.name}' do not share one recommended set-up (see their cards)"
         )
     found_one = _own(task)
     if found_one is None:
         raise InvalidParameterError(
-            f"'--recommended': task '{task.name}/{task.version}' has no recommended settings (its "
-            "card cites no network or training set-up); the defaults are rnnzoo's, listed by "
-            "`rnnzoo train --help`"
+            f"task '{task.name}/{task.version}' has no recommended set-up (its card cites no "
+            "network or training set-up); the defaults are rnnzoo's, listed by `rnnzoo train "
+            "--help`"
         )
     return found_one
 

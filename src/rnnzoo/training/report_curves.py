@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 STALLED_COLOR = "C3"
+MAX_TASK_LINES = 6  # more tasks are drawn as a heat map
 
 
 def _matrix(rows: list[list[float | None]]) -> np.ndarray:
@@ -82,12 +83,32 @@ def draw_curves(fig: Any, spec: Any, data: dict[str, Any], title: str) -> None:
     if members > 1:
         ax.legend(fontsize=6, loc="lower right")
     if tasks:
-        ax = fig.add_subplot(grid[0, 2])
-        colors = _colors(len(tasks))
-        for (label, values), color in zip(tasks.items(), colors, strict=True):
+        _draw_tasks(fig.add_subplot(grid[0, 2]), steps, tasks)
+
+
+def _draw_tasks(ax: Any, steps: np.ndarray, tasks: dict[str, np.ndarray]) -> None:
+    """Performance per task: lines with a legend for a few tasks, a heat map (task x step)
+    for many."""
+    if len(tasks) <= MAX_TASK_LINES:
+        for (label, values), color in zip(tasks.items(), _colors(len(tasks)), strict=True):
             ax.plot(steps, values, color=color, lw=1, label=label)
         ax.set(xlabel="step", ylabel="performance per task", ylim=(-0.02, 1.02))
-        ax.legend(fontsize=5, ncol=2 if len(tasks) > 10 else 1, loc="lower right")
+        ax.legend(fontsize=6, loc="lower right")
+        return
+    values = np.array(list(tasks.values()))  # (K, E)
+    half = (steps[1] - steps[0]) / 2 if len(steps) > 1 else 0.5
+    image = ax.imshow(
+        values,
+        aspect="auto",
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        extent=(steps[0] - half, steps[-1] + half, len(tasks) - 0.5, -0.5),
+    )
+    ax.set_yticks(range(len(tasks)), list(tasks), fontsize=5)
+    ax.set(xlabel="step", title="performance per task")
+    ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
 
 
 def _colors(n: int) -> list[Any]:

@@ -19,6 +19,7 @@ from rnnzoo.tasks._build import canvas, lay_out
 from rnnzoo.tasks.base import Metric, Task, Version
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.params import TaskParams, ms_field
+from rnnzoo.tasks.recommended import Recommended
 from rnnzoo.tasks.registry import register
 from rnnzoo.tasks.timing import Duration, Fixed, Uniform
 
@@ -166,6 +167,17 @@ class RuleReversal(Task):
         "expected durations."
     )
     Params = RuleReversalParams
+    recommended: ClassVar[dict[str, Recommended]] = {
+        "vanilla": Recommended(
+            source="Soo, Goudar & Wang (2023): leaky ReLU units with tau 100 ms (section 2), a "
+            "softmax read-out (section 4.1, eq. 10), cross-entropy on the expected choice (the "
+            "authors' code), a network counts as trained above 0.99 accuracy (section 4.1); "
+            "network size, learning rate and batch are not in the text: rnnzoo's defaults",
+            model="leaky_rate",
+            options={"tau_ms": 100.0, "activation": "relu", "readout": "softmax"},
+            train={"loss": "cross_entropy", "target_performance": 0.99},
+        )
+    }
     versions: ClassVar[dict[str, Version]] = {
         "vanilla": Version(
             "the paper's training set-up: 5 trials, reversals possible before trials 0, 1 and 3 "
