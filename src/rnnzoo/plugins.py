@@ -83,6 +83,14 @@ def loaded_plugins() -> list[str]:
     return list(_loaded)
 
 
+def active_plugins() -> list[str]:
+    """The modules and files this process has loaded or will load as plugins (``--plugin``,
+    `add_plugins`, ``RNNZOO_PLUGINS``), for a process elsewhere to load the same; entry points
+    are left out: every process finds those of its own installed packages."""
+    named = [key for key in _loaded if not key.startswith("entry point ")]
+    return named + [spec for spec in plugin_specs() if spec not in named]
+
+
 def _load_entry_point(point: importlib.metadata.EntryPoint) -> ModuleType:
     from rnnzoo.errors import InvalidParameterError
 
@@ -148,4 +156,12 @@ def _import_file(path: Path) -> ModuleType:
     return module
 
 
-__all__ = ["ENV", "GROUP", "add_plugins", "load_plugins", "loaded_plugins", "plugin_specs"]
+__all__ = [
+    "ENV",
+    "GROUP",
+    "active_plugins",
+    "add_plugins",
+    "load_plugins",
+    "loaded_plugins",
+    "plugin_specs",
+]

@@ -49,7 +49,7 @@ def finished_run_ids(sweep: Sweep) -> set[str]:
 def job_tasks(sweep: Sweep, jobs: list[Job]) -> list[JobTask]:
     """The worker payloads of ``jobs`` (absolute paths: workers may run elsewhere), with the
     plugins this process has loaded (`rnnzoo.plugins`)."""
-    from rnnzoo.plugins import plugin_specs
+    from rnnzoo.plugins import active_plugins
 
     return [
         JobTask(
@@ -58,7 +58,7 @@ def job_tasks(sweep: Sweep, jobs: list[Job]) -> list[JobTask]:
             run_dir=job.run_dir(sweep).resolve(),
             db=sweep.db_path.resolve(),
             jobs_db=sweep.jobs_db_path.resolve(),
-            plugins=tuple(plugin_specs()),
+            plugins=tuple(active_plugins()),
         )
         for job in jobs
     ]
