@@ -73,13 +73,23 @@ def apply_recommended(
     return {**data, "model": model, "train": train}, notes
 
 
-def recommended_config(task: str, version: str = "vanilla", **params: Any) -> RunConfig:
-    """The run config of ``task`` (name, version, parameters) with its recommended set-up:
+def recommended_config(
+    task: str,
+    version: str = "vanilla",
+    *,
+    options: dict[str, Any] | None = None,
+    train: dict[str, Any] | None = None,
+    **params: Any,
+) -> RunConfig:
+    """The run config of ``task`` (name, version, parameters) with its recommended set-up,
+    and ``options`` (model) and ``train`` settings over it:
     ``train(recommended_config("dm1"), "out/dm1")`` trains what Yang et al. trained."""
     from rnnzoo.tasks import make
 
     built = make(task, version, **params)
     data, _ = apply_recommended({"task": built.config()}, built)
+    data["model"]["options"] = {**data["model"]["options"], **(options or {})}
+    data["train"] = {**data["train"], **(train or {})}
     return run_config(data, owner=f"recommended config of '{task}'")
 
 
