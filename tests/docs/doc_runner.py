@@ -76,7 +76,9 @@ def run_document(path: Path, folder: Path) -> list[Block]:
                     text=True,
                     timeout=1200,
                 )
-                assert done.returncode == 0, f"{where} failed:\n{block.code}\n{done.stdout}\n{done.stderr}"
+                assert done.returncode == 0, (
+                    f"{where} failed:\n{block.code}\n{done.stdout}\n{done.stderr}"
+                )
             elif block.language == "python":
                 _send(session, block.code, where)
             elif "tasks:" in block.code:
