@@ -167,7 +167,7 @@ def _fused_forward(fused, spec, activity, noise, h0, alpha, tail, weights):
 def _fused_backward(fused, spec, phi, gy, grad_states, w_out, alpha, weights, post):
     """The backward loop in the compiled kernel: fills the drive gradients post[..., :N] and
     returns the gradient of the initial state (M, B, N)."""
-    n_models, steps, batch, _ = gy.shape
+    n_models, _, batch, _ = gy.shape
     size = alpha.shape[-1]
     if len(weights) == 1:
         step_weights = [weights[0]]
