@@ -17,6 +17,7 @@ KINDS = ["leaky_rate", "leaky_current"]
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
+
 OPTION_SETS = [
     {},
     {"rank": 2},

@@ -179,7 +179,17 @@ def _fused_backward(fused, spec, phi, gy, grad_states, w_out, alpha, weights, po
     form = 0 if spec.form == "rate" else 1
     code = kernels.ACTIVATION_CODES[spec.activation]
     fused.leaky_backward(
-        form, code, spec.slope, phi, gy, grad_states, w_out, alpha, step_weights, post, grad_h0,
+        form,
+        code,
+        spec.slope,
+        phi,
+        gy,
+        grad_states,
+        w_out,
+        alpha,
+        step_weights,
+        post,
+        grad_h0,
         chunk,
     )
     return grad_h0

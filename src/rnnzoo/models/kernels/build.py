@@ -119,7 +119,9 @@ def _compile(cxx: str, folder: Path) -> Path:
 def _run(cmd: list[str]) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        errors = [ln for ln in done.stderr.splitlines() if "error" in ln] or done.stderr.splitlines()
+        errors = [
+            ln for ln in done.stderr.splitlines() if "error" in ln
+        ] or done.stderr.splitlines()
         detail = errors[0].strip() if errors else f"exit status {done.returncode}"
         raise BuildError(f"{Path(cmd[0]).name} failed: {detail}")
 
