@@ -6,7 +6,8 @@
 // leaky update, the derivative gating and the readout's gradient.  Members are processed in
 // chunks (`chunk` members at a time, all T steps) so that a step's working set stays in cache.
 //
-// gru_*_step / lstm_*_step do one step's gate work in one pass (rows in gates.cpp).
+// gru_backward_step / lstm_backward_step do one step's backward gate work in one pass (rows in
+// gates.cpp).
 //
 // Shapes: M members, T steps, B trials, N units, O outputs, W = N + I + 1 (activity rows
 // [r, u, 1]); every tensor's last dimension is contiguous, other strides are arbitrary.
@@ -333,28 +334,13 @@ void leaky_backward(int64_t form, int64_t activation, double slope, Tensor phi, 
   });
 }
 
-// ---- gated cells: one step's gate work, rows of (M, B, .) blocks ----------------------------
+// ---- gated cells: one step's backward gate work, rows of (M, B, .) blocks ----------------------------
 
 template <class F>
 void each_row(const Tensor& x, F&& f) {
   const int64_t M = x.size(0), B = x.size(1);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t b = 0; b < B; ++b) f(m, b);
-}
-
-// GRU: x (M, B, 3N) input drive, hh (M, B, 3N) = W_h h_prev, bhn (M, N), h_prev (M, B, N)
-// -> h (M, B, N), saved (M, B, 4N) = [r, z, n, W_hn h_prev + b_hn]
-void gru_forward_step(Tensor x, Tensor hh, Tensor bhn, Tensor h_prev, Tensor h, Tensor saved) {
-  const int64_t N = h.size(2);
-  bhn = bhn.contiguous();
-  AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "gru_forward_step", [&] {
-    const Blk<scalar_t> X(x), HH(hh), HP(h_prev), H(h), S(saved);
-    const scalar_t* bias = bhn.data_ptr<scalar_t>();
-    each_row(h, [&](int64_t m, int64_t b) {
-      rnnzoo_gates::gru_forward_row(X.row(m, b), HH.row(m, b), bias + m * N, HP.row(m, b),
-                                    H.row(m, b), S.row(m, b), N);
-    });
-  });
 }
 
 // GRU backward: dh (M, B, N) = dL/dh_t in, dL/dh_{t-1} from the gates' direct path out;
@@ -365,19 +351,6 @@ void gru_backward_step(Tensor dh, Tensor saved, Tensor h_prev, Tensor d) {
     const Blk<scalar_t> G(dh), S(saved), HP(h_prev), D(d);
     each_row(dh, [&](int64_t m, int64_t b) {
       rnnzoo_gates::gru_backward_row(G.row(m, b), S.row(m, b), HP.row(m, b), D.row(m, b), N);
-    });
-  });
-}
-
-// LSTM: gates (M, B, 4N) pre-activations in, [i, f, g, o] out; c_prev (M, B, N)
-// -> c, tanh(c), h (M, B, N)
-void lstm_forward_step(Tensor gates, Tensor c_prev, Tensor c, Tensor tc, Tensor h) {
-  const int64_t N = h.size(2);
-  AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "lstm_forward_step", [&] {
-    const Blk<scalar_t> G(gates), CP(c_prev), C(c), TC(tc), H(h);
-    each_row(h, [&](int64_t m, int64_t b) {
-      rnnzoo_gates::lstm_forward_row(G.row(m, b), CP.row(m, b), C.row(m, b), TC.row(m, b),
-                                     H.row(m, b), N);
     });
   });
 }
@@ -405,14 +378,8 @@ TORCH_LIBRARY(rnnzoo_fused, m) {
         "Tensor? user, Tensor w_out, Tensor alpha, Tensor[] weights, Tensor(a!) post, "
         "Tensor(b!) grad_h0, int chunk) -> ()",
         &leaky_backward);
-  m.def("gru_forward_step(Tensor x, Tensor hh, Tensor bhn, Tensor h_prev, Tensor(a!) h, "
-        "Tensor(b!) saved) -> ()",
-        &gru_forward_step);
   m.def("gru_backward_step(Tensor(a!) dh, Tensor saved, Tensor h_prev, Tensor(b!) d) -> ()",
         &gru_backward_step);
-  m.def("lstm_forward_step(Tensor(a!) gates, Tensor c_prev, Tensor(b!) c, Tensor(c!) tc, "
-        "Tensor(d!) h) -> ()",
-        &lstm_forward_step);
   m.def("lstm_backward_step(Tensor dh, Tensor(a!) dc, Tensor gates, Tensor c_prev, Tensor tc, "
         "Tensor(b!) d) -> ()",
         &lstm_backward_step);

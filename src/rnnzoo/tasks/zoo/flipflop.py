@@ -227,7 +227,9 @@ class FlipFlop(Task):
         previous = _previous_scored_sign(signs, scored)
         targets = _running_sum(shape, [response], [signs - previous], [scored])
         blinded = _running_sum(
-            shape, [response, response + blind], [np.ones_like(signs), -np.ones_like(signs)],
+            shape,
+            [response, response + blind],
+            [np.ones_like(signs), -np.ones_like(signs)],
             [scored, scored],
         )
         weights = (blinded <= 0).astype(np.float32)
