@@ -6,7 +6,8 @@ Run by hand (not in CI)::
                                                [--out docs/benchmarks/tasks.md]
 
 For each task and each sampling period in ``--dt`` the script times ``generate(256, seed)``
-(repeats, best and median) and reports trials/s and generated trial-steps/s.  Where neurogym
+in CPU seconds of the process (`time.process_time`: less disturbed than wall-clock time on a
+shared machine; NumPy runs on one thread here) (repeats, best and median) and reports trials/s and generated trial-steps/s.  Where neurogym
 has an equivalent task, a separate interpreter with neurogym installed (it pins an older
 NumPy, so it lives in its own virtualenv: ``bash benchmarks/setup_neurogym.sh``) times
 ``neurogym.Dataset`` producing the same number of trials of the same duration, in the same
@@ -36,9 +37,9 @@ def time_ours(task: tasks.Task, batch_size: int, repeats: int) -> dict:
     task.generate(batch_size, 0)  # warm-up
     times = []
     for k in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         batch = task.generate(batch_size, k + 1)
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     steps = int(batch.lengths.sum())
     return {
         "best_s": min(times),
