@@ -75,6 +75,7 @@ def main() -> None:
         "--neurogym-python", default=None, help="interpreter with neurogym installed"
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
+    parser.add_argument("--tasks", nargs="+", default=None, help="only these tasks (default: all)")
     args = parser.parse_args()
 
     rows = [
@@ -82,7 +83,7 @@ def main() -> None:
         "rnnzoo ms/batch, no noise | neurogym ms/batch | speed-up | speed-up, no noise |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in tasks.task_names():
+    for name in args.tasks or tasks.task_names():
         for dt in args.dt:
             try:
                 task = tasks.make(name, dt_ms=dt)
