@@ -7,10 +7,11 @@ Run by hand (not in CI)::
 
 For each task and each sampling period in ``--dt`` the script times ``generate(256, seed)``
 in CPU seconds of the process (`time.process_time`: less disturbed than wall-clock time on a
-shared machine; NumPy runs on one thread here) (repeats, best and median) and reports trials/s and generated trial-steps/s.  Where neurogym
-has an equivalent task, a separate interpreter with neurogym installed (it pins an older
-NumPy, so it lives in its own virtualenv: ``bash benchmarks/setup_neurogym.sh``) times
-``neurogym.Dataset`` producing the same number of trials of the same duration, in the same
+shared machine; NumPy runs on one thread here; repeats, best and median) and reports
+trials/s and generated trial-steps/s.  Where neurogym has an equivalent task, a separate
+interpreter with neurogym installed (it pins an older NumPy, so it lives in its own
+virtualenv: ``bash benchmarks/setup_neurogym.sh``) times ``neurogym.Dataset`` producing the
+same number of trials of the same duration, in the same
 run, and the table shows the ratio.
 """
 
