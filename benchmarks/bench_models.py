@@ -43,8 +43,6 @@ GRID = [
     (64, 2000, 1, "leaky_rate"),
     (256, 500, 1, "leaky_rate"),
     (256, 2000, 1, "leaky_rate"),
-    (1024, 500, 1, "leaky_rate"),
-    (1024, 2000, 1, "leaky_rate"),
     (64, 500, 32, "leaky_rate"),
     (64, 2000, 32, "leaky_rate"),
     (256, 500, 1, "gru"),
@@ -52,6 +50,7 @@ GRID = [
     (256, 500, 1, "lstm"),
     (256, 500, 4, "lstm"),
 ]
+LARGE = [(1024, 500, 1, "leaky_rate"), (1024, 2000, 1, "leaky_rate")]
 QUICK = [(64, 500, 1, "leaky_rate"), (64, 500, 32, "leaky_rate"), (256, 200, 2, "gru")]
 CHUNKS = [1, 2, 4, 8, 16, 32]
 
@@ -221,10 +220,11 @@ def chunk_table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="three small configurations")
+    parser.add_argument("--large", action="store_true", help="also N = 1024 (T = 500, 2000)")
     parser.add_argument("--out", type=Path, help="write the Markdown tables here")
     args = parser.parse_args()
     rows = []
-    for config in QUICK if args.quick else GRID:
+    for config in QUICK if args.quick else GRID + (LARGE if args.large else []):
         rows.append(_child(*config, "speed"))
         print(json.dumps(rows[-1]), flush=True)
     long_trial = (256, 500 if args.quick else 2500, 1, "leaky_rate")
