@@ -261,7 +261,14 @@ class GRU(_DiscreteNetwork):
         self, drive: Tensor, initial: Tensor, keep_states: bool
     ) -> tuple[Tensor, Tensor | None]:
         size = self.options.n_hidden
-        hidden = gru_sequence(drive, initial, self.w_rec, self.bias_hidden[:, 2 * size :])
+        if drive.shape[1] == 1:  # one step (`step`, analyses under torch.func): plain autograd
+            x, w = drive[:, 0], self.w_rec
+            r, z = torch.sigmoid(x[..., : 2 * size] + initial @ w[:, : 2 * size].mT).chunk(2, -1)
+            hn = initial @ w[:, 2 * size :].mT + self.bias_hidden[:, 2 * size :].unsqueeze(1)
+            n = torch.tanh(x[..., 2 * size :] + r * hn)
+            hidden = torch.lerp(n, initial, z).unsqueeze(1)
+        else:
+            hidden = gru_sequence(drive, initial, self.w_rec, self.bias_hidden[:, 2 * size :])
         return hidden, hidden if keep_states else None
 
 
@@ -304,5 +311,12 @@ class LSTM(_DiscreteNetwork):
         self, drive: Tensor, initial: Tensor, keep_states: bool
     ) -> tuple[Tensor, Tensor | None]:
         h0, c0 = initial.chunk(2, dim=-1)
-        hidden, cells = lstm_sequence(drive, h0, c0, self.w_rec)
+        if drive.shape[1] == 1:  # one step (`step`, analyses under torch.func): plain autograd
+            gates = drive[:, 0] + h0 @ self.w_rec.mT
+            i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)
+            size = self.options.n_hidden
+            cells = (f * c0 + i * torch.tanh(gates[..., 2 * size : 3 * size])).unsqueeze(1)
+            hidden = o.unsqueeze(1) * torch.tanh(cells)
+        else:
+            hidden, cells = lstm_sequence(drive, h0, c0, self.w_rec)
         return hidden, torch.cat([hidden, cells], dim=-1) if keep_states else None
