@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from nicegui.testing import user_simulation
 from rnnzoo import plugins
 from rnnzoo.gui import setup_view
 from rnnzoo.gui.app import create_root
-from rnnzoo.tasks import registry
 from rnnzoo.training.config import RunConfig
 
 pytestmark = pytest.mark.asyncio
@@ -24,21 +22,11 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plugins" / "ready_
 
 
 @pytest.fixture
-def plugin_loaded(monkeypatch):
-    monkeypatch.delenv(plugins.ENV, raising=False)
-    registry.task_names()  # the built-in tasks registered before the snapshot
-    tasks_before, aliases_before = dict(registry._TASKS), dict(registry._ALIASES)
-    loaded_before = dict(plugins._loaded)
+def plugin_loaded(plugin_registry):
     setup_view.task_menu.cache_clear()
     plugins.add_plugins([str(EXAMPLE)])
     yield
-    registry._TASKS.clear()
-    registry._TASKS.update(tasks_before)
-    registry._ALIASES.clear()
-    registry._ALIASES.update(aliases_before)
-    plugins._loaded.clear()
-    plugins._loaded.update(loaded_before)
-    sys.modules.pop("rnnzoo_plugin_ready_set_go", None)
+    plugin_registry()
     setup_view.task_menu.cache_clear()
 
 

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,37 +25,6 @@ TINY = ["n_hidden=8", "batch_size=4", "eval_every=2", "eval_batch_size=8"]
 runner = CliRunner()
 
 
-@contextmanager
-def isolated_registry():
-    """Whatever plugins get loaded inside, the task registry, the plugin bookkeeping and
-    RNNZOO_PLUGINS are as before afterwards."""
-    registry.task_names()  # the built-in tasks registered before the snapshot
-    tasks_before, aliases_before = dict(registry._TASKS), dict(registry._ALIASES)
-    loaded_before, env_before = dict(plugins._loaded), os.environ.get(plugins.ENV)
-    modules_before = set(sys.modules)
-    try:
-        yield
-    finally:
-        registry._TASKS.clear()
-        registry._TASKS.update(tasks_before)
-        registry._ALIASES.clear()
-        registry._ALIASES.update(aliases_before)
-        plugins._loaded.clear()
-        plugins._loaded.update(loaded_before)
-        if env_before is None:
-            os.environ.pop(plugins.ENV, None)
-        else:
-            os.environ[plugins.ENV] = env_before
-        for name in set(sys.modules) - modules_before:
-            if name.startswith(("rnnzoo_plugin_", "rsg_tasks", "my_tasks")):
-                del sys.modules[name]
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    monkeypatch.delenv(plugins.ENV, raising=False)
-
-
 def sets(*items):
     return [x for s in items for x in ("--set", s)]
 
@@ -67,21 +35,21 @@ def invoke(*args):
     return result
 
 
-def test_the_worked_example_keeps_the_task_contract(clean_env):
+def test_the_worked_example_keeps_the_task_contract(plugin_registry):
     from rnnzoo import tasks
     from rnnzoo.tasks.check import check_task
 
-    with isolated_registry():
-        plugins.add_plugins([str(EXAMPLE)])
-        for version in ("vanilla", "realistic", "long"):
-            check_task(tasks.make("ready_set_go", version))
-        task = tasks.make("rsg")
-        grid = task.generate_test()
-        assert np.all(task.performance(grid.targets, grid) == 1)
-        late = np.roll(grid.targets, int(task.params.steps(300)), axis=0)  # Go 300 ms late
-        assert np.all(task.performance(late, grid) == 0)
-        with pytest.raises(InvalidParameterError, match="'interval_ms' must be longer than"):
-            tasks.make("ready_set_go", interval_ms=40)
+    plugins.add_plugins([str(EXAMPLE)])
+    for version in ("vanilla", "realistic", "long"):
+        check_task(tasks.make("ready_set_go", version))
+    task = tasks.make("rsg")
+    grid = task.generate_test()
+    assert np.all(task.performance(grid.targets, grid) == 1)
+    late = np.roll(grid.targets, int(task.params.steps(300)), axis=0)  # Go 300 ms late
+    assert np.all(task.performance(late, grid) == 0)
+    with pytest.raises(InvalidParameterError, match="'interval_ms' must be longer than"):
+        tasks.make("ready_set_go", interval_ms=40)
+    plugin_registry()  # unloaded
     assert "ready_set_go" not in registry._TASKS
 
 
@@ -91,19 +59,19 @@ def test_the_docs_page_shows_the_example_file_as_it_is():
     assert EXAMPLE.read_text() in blocks  # the page's full listing is the tested file
 
 
-def test_plugin_option_in_tasks_train_and_analyze(tmp_path, clean_env):
+def test_plugin_option_in_tasks_train_and_analyze(tmp_path, plugin_registry):
     out = tmp_path / "runs" / "rsg"
-    with isolated_registry():
-        listed = invoke("--plugin", str(EXAMPLE), "tasks", "list")
-        assert re.search(r"^ready_set_go .*\(also rsg\)$", listed.stdout, flags=re.M)
-        assert os.environ[plugins.ENV] == str(EXAMPLE)  # for the processes it starts
-        shown = invoke("--plugin", str(EXAMPLE), "tasks", "show", "rsg")
-        assert "Jazayeri M. & Shadlen M.N. (2010)" in shown.stdout
-        args = ["train", "--out", str(out), "--task", "ready_set_go", "--max-steps", "4"]
-        invoke("--plugin", str(EXAMPLE), *args, "--no-report", *sets(*TINY))
-        assert json.loads((out / "summary.json").read_text())["task"] == "ready_set_go"
-        invoke("--plugin", str(EXAMPLE), "analyze", str(out))
-        assert (out / "analysis" / "summary.json").is_file()
+    listed = invoke("--plugin", str(EXAMPLE), "tasks", "list")
+    assert re.search(r"^ready_set_go .*\(also rsg\)$", listed.stdout, flags=re.M)
+    assert os.environ[plugins.ENV] == str(EXAMPLE)  # for the processes it starts
+    shown = invoke("--plugin", str(EXAMPLE), "tasks", "show", "rsg")
+    assert "Jazayeri M. & Shadlen M.N. (2010)" in shown.stdout
+    args = ["train", "--out", str(out), "--task", "ready_set_go", "--max-steps", "4"]
+    invoke("--plugin", str(EXAMPLE), *args, "--no-report", *sets(*TINY))
+    assert json.loads((out / "summary.json").read_text())["task"] == "ready_set_go"
+    invoke("--plugin", str(EXAMPLE), "analyze", str(out))
+    assert (out / "analysis" / "summary.json").is_file()
+    plugin_registry()  # unloaded
     missing = runner.invoke(app, ["analyze", str(out)])  # without the plugin: one line
     assert missing.exit_code == 2 and "unknown task 'ready_set_go'" in missing.stderr
     bad = runner.invoke(app, ["--plugin", "no_such_module", "tasks", "list"])
@@ -132,17 +100,16 @@ def test_environment_variable_with_a_module_in_the_current_folder(tmp_path):
     assert "unknown task 'no_such_task_either'" in done.stderr
 
 
-def test_a_bad_module_in_the_environment_is_a_one_line_error(monkeypatch):
-    with isolated_registry():
-        monkeypatch.setenv(plugins.ENV, "no_such_plugin")
-        result = runner.invoke(app, ["tasks", "list"])
+def test_a_bad_module_in_the_environment_is_a_one_line_error(plugin_registry, monkeypatch):
+    monkeypatch.setenv(plugins.ENV, "no_such_plugin")
+    result = runner.invoke(app, ["tasks", "list"])
     assert result.exit_code == 2 and result.stderr.strip() == (
         "error: plugin 'no_such_plugin' (from RNNZOO_PLUGINS) cannot be imported: "
         "ModuleNotFoundError: No module named 'no_such_plugin'"
     )
 
 
-def test_a_package_entry_point(tmp_path, clean_env, monkeypatch):
+def test_a_package_entry_point(tmp_path, plugin_registry, monkeypatch):
     site = tmp_path / "site"
     info = site / "rsg_tasks-1.0.dist-info"
     info.mkdir(parents=True)
@@ -151,13 +118,14 @@ def test_a_package_entry_point(tmp_path, clean_env, monkeypatch):
     shutil.copy(EXAMPLE, site / "rsg_tasks.py")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setattr(plugins, "_entry_points_done", False)  # as in a fresh process
-    with isolated_registry():
-        listed = invoke("tasks", "list")
-        assert "ready_set_go" in listed.stdout
-        assert "entry point ready_set_go" in plugins.loaded_plugins()
+    listed = invoke("tasks", "list")
+    assert "ready_set_go" in listed.stdout
+    assert "entry point ready_set_go" in plugins.loaded_plugins()
 
 
-def test_a_sweep_of_a_plugin_task_runs_in_a_worker_without_the_environment(tmp_path, clean_env):
+def test_a_sweep_of_a_plugin_task_runs_in_a_worker_without_the_environment(
+    tmp_path, plugin_registry
+):
     """The local workers inherit RNNZOO_PLUGINS; a Dask or Slurm worker elsewhere does not, so
     every job carries the plugins: here the worker runs with the variable removed."""
     from rnnzoo.bench.executors import LocalExecutor
@@ -165,22 +133,21 @@ def test_a_sweep_of_a_plugin_task_runs_in_a_worker_without_the_environment(tmp_p
     from rnnzoo.bench.sweep import expand, sweep_from_dict
     from rnnzoo.training.results import read_runs
 
-    with isolated_registry():
-        plugins.add_plugins([str(EXAMPLE)])
-        sweep = sweep_from_dict(
-            {
-                "name": "rsg",
-                "results": str(tmp_path / "results"),
-                "tasks": ["ready_set_go"],
-                "models": [{"options": {"n_hidden": 8}}],
-                "train": {"max_steps": 4, "batch_size": 4, "eval_every": 2, "eval_batch_size": 8},
-                "seeds": [0, 1],
-            }
-        )
-        (task,) = job_tasks(sweep, expand(sweep))
-        assert task.plugins == (str(EXAMPLE),)
-        del os.environ[plugins.ENV]
-        outcome = run_sweep(sweep, LocalExecutor(workers=1))
+    plugins.add_plugins([str(EXAMPLE)])
+    sweep = sweep_from_dict(
+        {
+            "name": "rsg",
+            "results": str(tmp_path / "results"),
+            "tasks": ["ready_set_go"],
+            "models": [{"options": {"n_hidden": 8}}],
+            "train": {"max_steps": 4, "batch_size": 4, "eval_every": 2, "eval_batch_size": 8},
+            "seeds": [0, 1],
+        }
+    )
+    (task,) = job_tasks(sweep, expand(sweep))
+    assert task.plugins == (str(EXAMPLE),)
+    del os.environ[plugins.ENV]  # the worker's environment: no RNNZOO_PLUGINS
+    outcome = run_sweep(sweep, LocalExecutor(workers=1))
     assert [r["status"] for r in outcome.results] == ["done"], outcome.results[0]["error"]
     rows = read_runs(tmp_path / "results" / "results.sqlite")
     assert [(r["task"], r["status"]) for r in rows] == [("ready_set_go", "max_steps")] * 2

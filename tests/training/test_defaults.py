@@ -21,20 +21,9 @@ from rnnzoo.training.config import run_config
 runner = CliRunner()
 
 
-def cli_config(*sets, notes=None, **options):
-    base = dict(
-        task=None,
-        version=None,
-        model=None,
-        config_file=None,
-        method=None,
-        ensemble=None,
-        max_steps=None,
-        target_perf=None,
-        seed=None,
-        device=None,
-    )
-    return build_config(sets=list(sets), notes=notes, **{**base, **options})
+def cli_config(*sets, **options):
+    """The config `rnnzoo train` builds from ``--set`` items and its other options."""
+    return build_config(sets=list(sets), **options)
 
 
 def test_command_line_python_config_file_and_bench_share_the_defaults(tmp_path):

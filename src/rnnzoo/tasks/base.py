@@ -95,6 +95,48 @@ def _describe_value(value: Any) -> Any:
     return value
 
 
+def version_params(task: Any, params: Any, version: str) -> Any:
+    """The parameters of ``task`` (a `Task` or suite) in ``version``: ``params`` checked to be
+    its ``Params``, or the version's values when None; a one-line error for an unknown version."""
+    if version not in task.versions:
+        raise InvalidParameterError(
+            f"{task.name}: no version '{version}'; versions: {', '.join(task.versions)}"
+        )
+    if params is None:
+        return validate_params(
+            f"{task.name}/{version}", task.Params, dict(task.versions[version].overrides)
+        )
+    if not isinstance(params, task.Params):
+        raise InvalidParameterError(
+            f"{task.name}: params must be {task.Params.__name__}; got {type(params).__name__}"
+        )
+    return params
+
+
+def task_card(task: Any) -> TaskCard:
+    """The card of ``task`` (a `Task` or suite) in its version."""
+    recommended = task.recommended.get(task.version)
+    metric = task.metric
+    return TaskCard(
+        name=task.name,
+        version=task.version,
+        title=task.title,
+        summary=task.summary,
+        source=task.source,
+        definition=task.definition,
+        inputs=task.input_names,
+        outputs=task.output_names,
+        metric={
+            "name": metric.name,
+            "description": metric.description,
+            "criterion": metric.criterion,
+        },
+        versions={k: v.description for k, v in task.versions.items()},
+        parameters=parameter_rows(task.Params, task.params),
+        recommended=None if recommended is None else recommended.to_dict(),
+    )
+
+
 def parameter_rows(schema: type[Any], params: Any) -> list[dict[str, Any]]:
     """The card's parameter table: name, unit, default, value, description, allowed range."""
     base = schema()
@@ -130,19 +172,7 @@ class Task:
     """Version -> the network and training set-up the source states (none when it gives none)."""
 
     def __init__(self, params: TaskParams | None = None, *, version: str = "vanilla") -> None:
-        if version not in self.versions:
-            raise InvalidParameterError(
-                f"{self.name}: no version '{version}'; versions: {', '.join(self.versions)}"
-            )
-        if params is None:
-            params = validate_params(
-                f"{self.name}/{version}", self.Params, dict(self.versions[version].overrides)
-            )
-        elif not isinstance(params, self.Params):
-            raise InvalidParameterError(
-                f"{self.name}: params must be {self.Params.__name__}; got {type(params).__name__}"
-            )
-        self.params = params
+        self.params = version_params(self, params, version)
         self.version = version
 
     # ---- to implement -------------------------------------------------------------------
@@ -262,25 +292,7 @@ class Task:
 
     def card(self) -> TaskCard:
         """The task card for this version (parameters with unit, default and value)."""
-        recommended = self.recommended.get(self.version)
-        return TaskCard(
-            name=self.name,
-            version=self.version,
-            title=self.title,
-            summary=self.summary,
-            source=self.source,
-            definition=self.definition,
-            inputs=self.input_names,
-            outputs=self.output_names,
-            metric={
-                "name": self.metric.name,
-                "description": self.metric.description,
-                "criterion": self.metric.criterion,
-            },
-            versions={k: v.description for k, v in self.versions.items()},
-            parameters=parameter_rows(self.Params, self.params),
-            recommended=None if recommended is None else recommended.to_dict(),
-        )
+        return task_card(self)
 
     def __repr__(self) -> str:
         defaults = type(self.params)().model_dump()

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, create_model
 from pydantic.fields import FieldInfo
 
 from rnnzoo.errors import InvalidParameterError
-from rnnzoo.tasks.base import Task, TaskCard, Version, parameter_rows
+from rnnzoo.tasks.base import Task, TaskCard, Version, task_card, version_params
 from rnnzoo.tasks.compose import MultiTask
-from rnnzoo.tasks.params import TaskParams, validate_params
+from rnnzoo.tasks.params import TaskParams
 from rnnzoo.tasks.recommended import Recommended
 
 
@@ -76,18 +76,7 @@ class Suite(MultiTask):
     recommended: ClassVar[dict[str, Recommended]] = {}
 
     def __init__(self, params: SuiteParams | None = None, *, version: str = "vanilla") -> None:
-        if version not in self.versions:
-            raise InvalidParameterError(
-                f"{self.name}: no version '{version}'; versions: {', '.join(self.versions)}"
-            )
-        if params is None:
-            params = validate_params(
-                f"{self.name}/{version}", self.Params, dict(self.versions[version].overrides)
-            )
-        elif not isinstance(params, self.Params):
-            raise InvalidParameterError(
-                f"{self.name}: params must be {self.Params.__name__}; got {type(params).__name__}"
-            )
+        params = version_params(self, params, version)
         self.params = params
         self.version = version
         try:
@@ -107,26 +96,7 @@ class Suite(MultiTask):
 
     def card(self) -> TaskCard:
         """The suite's card: its tasks, parameters, metric and versions."""
-        metric = self.metric
-        recommended = self.recommended.get(self.version)
-        return TaskCard(
-            name=self.name,
-            version=self.version,
-            title=self.title,
-            summary=self.summary,
-            source=self.source,
-            definition=self.definition,
-            inputs=self.input_names,
-            outputs=self.output_names,
-            metric={
-                "name": metric.name,
-                "description": metric.description,
-                "criterion": metric.criterion,
-            },
-            versions={k: v.description for k, v in self.versions.items()},
-            parameters=parameter_rows(self.Params, self.params),
-            recommended=None if recommended is None else recommended.to_dict(),
-        )
+        return task_card(self)
 
     def __repr__(self) -> str:
         given = self.params.model_dump(exclude_defaults=True)
