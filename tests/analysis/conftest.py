@@ -1,9 +1,13 @@
 """Shared fixtures: small trained flip-flop runs, made by the real `rnnzoo train` command."""
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from rnnzoo.cli.main import app
+
+MAIN_JOB = Path(__file__).resolve().parents[2] / "examples" / "main_job.yaml"
 
 
 def train_run(out, *args):
@@ -16,7 +20,8 @@ def train_run(out, *args):
 @pytest.fixture(scope="session")
 def two_bit_run(tmp_path_factory):
     """The main job's network and training on the 2-bit flip-flop (about 50 steps)."""
-    return train_run(tmp_path_factory.mktemp("ff2") / "run", "--set", "n_bits=2")
+    out = tmp_path_factory.mktemp("ff2") / "run"
+    return train_run(out, "--config", str(MAIN_JOB), "--set", "n_bits=2")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 figures, --member and --latent-circuit, one-line errors, and the main job's 8 memory states."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,7 +103,8 @@ def test_a_folder_that_is_not_a_run_is_an_error(tmp_path):
 @pytest.mark.slow
 def test_main_job_network_has_eight_memory_states_on_a_cube(tmp_path):
     run = tmp_path / "out" / "train"
-    trained = runner.invoke(app, ["train", "--out", str(run)])  # the main job's defaults
+    main_job = Path(__file__).resolve().parents[2] / "examples" / "main_job.yaml"
+    trained = runner.invoke(app, ["train", "--config", str(main_job), "--out", str(run)])
     assert trained.exit_code == 0, trained.output
     result = runner.invoke(app, ["analyze", str(run), "--json"])
     assert result.exit_code == 0, result.output

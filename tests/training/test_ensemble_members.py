@@ -46,7 +46,9 @@ class ExplodingMember:
 
 
 def test_a_diverged_member_stops_alone_and_the_others_train_on(tmp_path, control):
-    result = train(ensemble(), tmp_path / "e", method=ExplodingMember(at=4, members=[1]))
+    result = train(
+        ensemble(), tmp_path / "e", method=ExplodingMember(at=4, members=[1]), report=False
+    )
     assert result.status == "max_steps" and result.steps == 8 and result.divergence is None
     assert result.diverged_members == [{"member": 1, "step": 3, "reason": "non-finite loss"}]
     clean = train(ensemble(), method=control)
@@ -101,7 +103,7 @@ def test_resume_after_a_member_diverged_equals_uninterrupted(tmp_path):
 
 
 def test_the_loss_is_logged_as_the_mean_over_members(tmp_path, control):
-    result = train(ensemble(members=3, max_steps=4), tmp_path / "m", method=control)
+    result = train(ensemble(members=3, max_steps=4), tmp_path / "m", method=control, report=False)
     records = [json.loads(x) for x in (tmp_path / "m" / "metrics.jsonl").read_text().splitlines()]
     for record in records:
         assert len(record["loss_members"]) == 3
@@ -112,6 +114,7 @@ def test_the_loss_is_logged_as_the_mean_over_members(tmp_path, control):
         ),
         tmp_path / "s",
         method=control,
+        report=False,
     )
     assert result.final_loss < 3 * single.final_loss  # a mean, not the sum of three
     one = [json.loads(x) for x in (tmp_path / "s" / "metrics.jsonl").read_text().splitlines()]
