@@ -129,9 +129,7 @@ def test_dale_init_has_exactly_the_asked_spectral_radius_and_balanced_means(n_hi
         radius = float(torch.linalg.eigvals(w).abs().max())
         assert radius == pytest.approx(g[m], rel=1e-4)  # scaled as asked, at any N
         # balanced E/I: each row's inhibition equals its excitation; I weights N_E/N_I larger
-        torch.testing.assert_close(
-            w[:, :exc].sum(1), -w[:, exc:].sum(1), rtol=1e-6, atol=1e-9
-        )
+        torch.testing.assert_close(w[:, :exc].sum(1), -w[:, exc:].sum(1), rtol=1e-6, atol=1e-9)
         mean_e, mean_i = float(w[:, :exc].mean()), float(-w[:, exc:].mean())
         assert mean_i / mean_e == pytest.approx(exc / (n_hidden - exc), rel=1e-6)
 
@@ -143,7 +141,9 @@ def test_diagonal_orthogonal_and_user_masked_initialisations():
     )
     ortho = make_model("leaky_current", 1, 1, n_hidden=30, recurrent_init="randortho", g=0.8)
     w = ortho.recurrent_matrix()[0].detach().double()
-    torch.testing.assert_close(w @ w.T, 0.64 * torch.eye(30, dtype=torch.float64), atol=1e-6, rtol=0)
+    torch.testing.assert_close(
+        w @ w.T, 0.64 * torch.eye(30, dtype=torch.float64), atol=1e-6, rtol=0
+    )
     other = make_model("leaky_current", 1, 1, n_hidden=30, recurrent_init="randortho", seed=1)
     assert not torch.allclose(other.recurrent_matrix()[0], ortho.recurrent_matrix()[0] / 0.8)
     mask = (torch.rand(12, 12, generator=torch.Generator().manual_seed(0)) < 0.4).double()
@@ -180,7 +180,14 @@ def test_rate_and_current_networks_share_one_default_activation():
 
 def _divergence(g: float) -> float:
     net = make_model(
-        "leaky_current", 1, 1, dt_ms=10, n_hidden=300, g=g, seed=0, tau_ms=100.0,
+        "leaky_current",
+        1,
+        1,
+        dt_ms=10,
+        n_hidden=300,
+        g=g,
+        seed=0,
+        tau_ms=100.0,
         activation="tanh",
     ).double()
     draws = torch.randn(2, 300, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
