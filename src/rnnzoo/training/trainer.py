@@ -47,6 +47,7 @@ from rnnzoo.training.evaluation import evaluate_network
 from rnnzoo.training.losses import (
     activity_penalty,
     clip_grad_norm_per_member,
+    divergence_limit,
     masked_cross_entropy,
     masked_mse,
     member_grad_norms,
@@ -143,6 +144,7 @@ class Trainer:
         self.criterion: dict[str, Any] | None = None
         self.last_eval: dict[str, Any] | None = None
         self.last_loss: float | None = None
+        self.initial_loss: list[float] | None = None  # per member, at the first step
         self.snapshot: dict[str, Any] | None = None
 
     # --- building blocks ---------------------------------------------------------------
@@ -238,6 +240,7 @@ class Trainer:
             "run_id": self.run_id,
             "criterion": json.dumps(self.criterion),
             "last_eval": json.dumps(self.last_eval),
+            "initial_loss": json.dumps(self.initial_loss),
         }
 
     def _take_snapshot(self) -> None:
@@ -258,6 +261,7 @@ class Trainer:
         self.run_id = str(state["run_id"])
         self.criterion = json.loads(state["criterion"])
         self.last_eval = json.loads(state["last_eval"])
+        self.initial_loss = json.loads(state.get("initial_loss", "null"))
 
     def checkpoint(self) -> None:
         """Snapshot in memory (for rollback) and, with a run directory, on disk."""
@@ -388,7 +392,10 @@ class Trainer:
 
     def _divergence(self, loss: Tensor) -> dict[str, Any] | None:
         values = loss.detach().cpu()
-        bad = ~torch.isfinite(values) | (values > self.tc.divergence_loss)
+        if self.initial_loss is None:
+            self.initial_loss = values.double().tolist()
+        limit = divergence_limit(self.tc.divergence_loss, self.initial_loss)
+        bad = ~torch.isfinite(values) | (values > limit)
         if not bad.any():
             return None
         reason = (
