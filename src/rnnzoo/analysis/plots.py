@@ -12,6 +12,7 @@ from rnnzoo.analysis.fixed_points import FixedPoints
 from rnnzoo.analysis.psychometric import PsychometricCurve
 from rnnzoo.analysis.state_space import PCA
 from rnnzoo.analysis.weights import WeightSpectrum
+from rnnzoo.tasks.batch import TrialBatch
 
 _STABILITY_COLOURS = {"stable": "k", "saddle": "C3", "unstable": "C1", "marginal": "C0"}
 
@@ -34,32 +35,14 @@ def _save(fig, path: str | Path) -> Path:
 
 
 def plot_trials(
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    outputs: np.ndarray,
-    dt_ms: float,
-    path: str | Path,
-    output_names: tuple[str, ...] = (),
+    batch: TrialBatch, outputs: np.ndarray, path: str | Path, trials: np.ndarray | None = None
 ) -> Path:
-    """Example trials: inputs (T, n, I) grey, targets (T, n, O) dashed, outputs (T, n, O)."""
-    plt = _pyplot()
-    n, n_out = outputs.shape[1], outputs.shape[2]
-    fig, axes = plt.subplots(n, 1, figsize=(9, 1.2 + 1.6 * n), squeeze=False, sharex=True)
-    t = np.arange(outputs.shape[0]) * dt_ms
-    for i, ax in enumerate(axes[:, 0]):
-        for o in range(n_out):
-            offset = 3 * o
-            if o < inputs.shape[2]:
-                ax.plot(t, 0.5 * inputs[:, i, o] + offset, color="0.7", lw=0.8)
-            ax.plot(t, targets[:, i, o] + offset, color=f"C{o}", ls="--", lw=1)
-            label = output_names[o] if o < len(output_names) and i == 0 else None
-            ax.plot(t, outputs[:, i, o] + offset, color=f"C{o}", lw=1.2, label=label)
-        ax.set(ylabel=f"trial {i}", yticks=[])
-    axes[0, 0].set_title("example trials (grey: input, dashed: target, solid: output)")
-    if output_names:
-        axes[0, 0].legend(loc="upper right", fontsize=7, ncol=n_out)
-    axes[-1, 0].set_xlabel("time (ms)")
-    fig.tight_layout()
+    """Example ``trials`` of ``batch`` (default the first 3) with the network's ``outputs``
+    (T, B, O): inputs, targets, outputs on their own axes, rings as heat maps with the decoded
+    direction, padding cropped (`rnnzoo.tasks.plot.draw_trials`)."""
+    from rnnzoo.tasks.plot import plot_trials as draw
+
+    fig = draw(batch, outputs=outputs, trials=trials, title="example trials (noise-free network)")
     return _save(fig, path)
 
 

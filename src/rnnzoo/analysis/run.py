@@ -153,14 +153,7 @@ def _figures(out, net, batch, sim: Simulation, fixed: FixedPoints, space, spectr
     picks = np.linspace(0, batch.batch_size - 1, n).round().astype(int)
     projections = np.where(batch.valid[..., None], space.transform(sim.rates), np.nan)
     drawn = {
-        "trials": plots.plot_trials(
-            batch.inputs[:, picks],
-            batch.targets[:, picks],
-            sim.outputs[:, picks],
-            batch.dt_ms,
-            out / "trials.png",
-            tuple(batch.output_names),
-        ),
+        "trials": plots.plot_trials(batch, sim.outputs, out / "trials.png", picks),
         "pca": plots.plot_pca(projections, condition_labels(batch), space, out / "pca.png", fixed),
         "fixed_points": plots.plot_fixed_points(fixed, space, out / "fixed_points.png"),
         "spectrum": plots.plot_spectrum(spectrum, out / "spectrum.png"),
