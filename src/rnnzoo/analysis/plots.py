@@ -9,6 +9,7 @@ import numpy as np
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.analysis.fixed_points import FixedPoints
+from rnnzoo.analysis.latent_circuit import LatentCircuit
 from rnnzoo.analysis.psychometric import PsychometricCurve
 from rnnzoo.analysis.state_space import PCA
 from rnnzoo.analysis.weights import WeightSpectrum
@@ -162,14 +163,46 @@ def plot_psychometric(curve: PsychometricCurve, path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def plot_latent_circuit(w_rec: np.ndarray, embedding_r2: float, path: str | Path) -> Path:
-    """The latent connectivity w_rec (n, n) with its fit quality in the title."""
+def plot_latent_circuit(
+    circuit: LatentCircuit,
+    node_names: tuple[str, ...],
+    path: str | Path,
+    channel_names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+) -> Path:
+    """The latent circuit's connectivity w_rec (n, n), with its input weights w_in (n, I') and
+    readout w_out (O', n), nodes named by the task's channels (``node_names``), the input and
+    output channels by ``channel_names``, fit quality in the title."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.8, 4.4))
-    bound = float(np.abs(w_rec).max()) or 1.0
-    image = ax.imshow(w_rec, cmap="RdBu_r", vmin=-bound, vmax=bound)
-    ax.set(title=f"latent circuit w_rec (Qx vs y: R^2 = {embedding_r2:.2f})", xlabel="from node")
-    ax.set_ylabel("to node")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    fig.tight_layout()
+    n = circuit.n_nodes
+    n_in, n_out = circuit.w_in.shape[1], circuit.w_out.shape[0]
+    size = 0.32 * n + 2.5
+    fig, (ax_in, ax_rec, ax_out) = plt.subplots(
+        1,
+        3,
+        figsize=(size * 2.1 + 1.5, size),
+        gridspec_kw={"width_ratios": [max(n_in, 1), n, max(n_out, 1)]},
+        layout="constrained",
+    )
+    bound = float(np.abs(circuit.w_rec).max()) or 1.0
+    image = ax_rec.imshow(circuit.w_rec, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    ticks = np.arange(n)
+    ax_rec.set_xticks(ticks, node_names, rotation=90, fontsize=7)
+    ax_rec.set_yticks(ticks, node_names, fontsize=7)
+    ax_rec.set(title="w_rec (to row from column)", xlabel="from node")
+    fig.colorbar(image, ax=ax_rec, shrink=0.7)
+    panels = ((ax_in, circuit.w_in, "w_in"), (ax_out, circuit.w_out.T, "w_out^T"))
+    for (ax, w, title), names in zip(panels, channel_names, strict=True):
+        edge = float(np.abs(w).max()) or 1.0
+        ax.imshow(w, cmap="RdBu_r", vmin=-edge, vmax=edge, aspect="auto")
+        ax.set_yticks(ticks, node_names, fontsize=7)
+        labels = list(names) if len(names) == w.shape[1] else [str(k) for k in range(w.shape[1])]
+        ax.set_xticks(np.arange(w.shape[1]), labels, rotation=90, fontsize=7)
+        ax.set_title(title, fontsize=9)
+    ax_in.set_xlabel("input channel")
+    ax_out.set_xlabel("output channel")
+    fig.suptitle(
+        f"latent circuit, {n} nodes: Qx vs y R^2 = {circuit.embedding_r2:.2f}, "
+        f"outputs R^2 = {circuit.output_r2:.2f}",
+        fontsize=10,
+    )
     return _save(fig, path)
