@@ -12,6 +12,7 @@ from rnnzoo.analysis.fixed_points import FixedPoints
 from rnnzoo.analysis.latent_circuit import LatentCircuit
 from rnnzoo.analysis.psychometric import PsychometricCurve
 from rnnzoo.analysis.state_space import PCA
+from rnnzoo.analysis.task_variance import TaskVariance
 from rnnzoo.analysis.weights import WeightSpectrum
 from rnnzoo.tasks.batch import TrialBatch
 
@@ -205,4 +206,46 @@ def plot_latent_circuit(
         f"outputs R^2 = {circuit.output_r2:.2f}",
         fontsize=10,
     )
+    return _save(fig, path)
+
+
+def plot_task_variance(result: TaskVariance, lesions: np.ndarray | None, path: str | Path) -> Path:
+    """Left: the active units' normalised task variance (units sorted by cluster, cluster
+    borders drawn; Yang et al. 2019 Fig. 3).  Right: the change of each task's performance when
+    each cluster is lesioned (their Fig. 4), when ``lesions`` (C + 1, K) is given."""
+    plt = _pyplot()
+    order = np.argsort(result.cluster, kind="stable")
+    k = len(result.tasks)
+    panels = 2 if lesions is not None else 1
+    fig, axes = plt.subplots(
+        1, panels, figsize=(4.0 + 0.35 * k * panels, 5.5), squeeze=False, layout="constrained"
+    )
+    ax = axes[0, 0]
+    image = ax.imshow(result.normalised[order], aspect="auto", cmap="hot", vmin=0, vmax=1)
+    borders = np.flatnonzero(np.diff(result.cluster[order])) + 0.5
+    for y in borders:
+        ax.axhline(y, color="w", lw=1.0)
+    ax.set_xticks(np.arange(k), result.tasks, rotation=90, fontsize=7)
+    ax.set(
+        ylabel=f"active units ({len(order)}), by cluster",
+    )
+    ax.set_title(
+        f"normalised task variance\n{result.n_clusters} clusters "
+        f"(silhouette {result.silhouette:.2f})",
+        fontsize=9,
+    )
+    fig.colorbar(image, ax=ax, shrink=0.7)
+    if lesions is not None:
+        ax = axes[0, 1]
+        change = lesions[1:] - lesions[0]
+        bound = float(np.abs(change).max()) or 1.0
+        image = ax.imshow(change, aspect="auto", cmap="coolwarm_r", vmin=-bound, vmax=bound)
+        ax.set_xticks(np.arange(k), result.tasks, rotation=90, fontsize=7)
+        ax.set_yticks(
+            np.arange(result.n_clusters),
+            [f"cluster {c}" for c in range(result.n_clusters)],
+            fontsize=7,
+        )
+        ax.set_title("performance change\nwhen a cluster is lesioned", fontsize=9)
+        fig.colorbar(image, ax=ax, shrink=0.7)
     return _save(fig, path)

@@ -27,6 +27,7 @@ from rnnzoo.analysis.state_space import (
     participation_ratio,
     pca,
 )
+from rnnzoo.analysis.task_variance import cluster_lesions, task_variance
 from rnnzoo.analysis.weights import recurrent_blocks, weight_spectrum
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network
@@ -174,6 +175,8 @@ def analyze_run(
         "settings": settings.model_dump(mode="json"),
     }
     figures = _figures(out, net, batch, sim, fixed, space, spectrum)
+    if _per_task(task, net):
+        summary["task_variance"] = _task_variance(net, task, out, figures, seed)
     if latent_circuit:
         summary["latent_circuit"] = _latent_circuit(net, batch, sim, out, figures, seed, settings)
         warnings += summary["latent_circuit"].pop("warnings")
@@ -269,6 +272,27 @@ def _latent_circuit(
         if not value >= settings.poor_fit_r2
     ]
     return result
+
+
+def _per_task(task: Any, net: Network) -> bool:
+    """True for a composition whose tasks each take the network's inputs (the Yang et al.
+    suite): the task variance of its units can be computed task by task."""
+    parts = getattr(task, "tasks", ())
+    return len(parts) > 1 and all(t.n_inputs == net.config.n_inputs for t in parts)
+
+
+def _task_variance(net, task, out: Path, figures: dict, seed: int) -> dict[str, Any]:
+    """Yang et al.'s task variance, unit clusters and cluster lesions over the composition's
+    tasks, with their figure (or why they were skipped)."""
+    try:
+        result = task_variance(net, task, seed=seed)
+    except InvalidParameterError as exc:
+        return {"skipped": str(exc)}
+    lesions = cluster_lesions(net, task, result)
+    figures["task_variance"] = plots.plot_task_variance(
+        result, lesions, out / "task_variance.png"
+    ).name
+    return {**result.summary(), "lesion_performance": lesions.tolist()}
 
 
 def _finite(value: Any) -> Any:
