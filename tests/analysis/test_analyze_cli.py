@@ -305,6 +305,7 @@ def test_latent_circuit_is_sized_and_named_from_the_task_and_warns_when_poor(yan
         ],
     )
     assert bad.exit_code == 2 and "'latent_nodes' must be in [10, 32]" in bad.stderr
+    assert not (tmp_path / "c").exists()  # nothing half-written
 
 
 def test_fixed_point_input_and_settings_on_the_command_line(yang_run, tmp_path):

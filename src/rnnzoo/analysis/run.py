@@ -82,7 +82,7 @@ def training_warnings(run_dir: str | Path) -> list[str]:
     if status == "diverged":
         return [
             f"the run diverged (at step {(summary.get('divergence') or {}).get('step')}): the "
-            "weights analysed are those of its last checkpoint before that, not a trained network"
+            "weights analysed are those of the step before, not those of a trained network"
         ]
     if perf is None or target is None or perf >= target:
         return []
@@ -138,6 +138,7 @@ def analyze_run(
     batch = analysis_batch(task, seed, settings.max_trials)
     rest = resting_input(batch)
     fp_input = constant_input(settings.fp_input, tuple(batch.input_names), rest)
+    latent = _latent_size(net, batch, settings) if latent_circuit else None  # checked first
     out.mkdir(parents=True, exist_ok=True)
     warnings = training_warnings(run_dir)
     sim = simulate(net, batch.inputs)
@@ -177,8 +178,10 @@ def analyze_run(
     figures = _figures(out, net, batch, sim, fixed, space, spectrum)
     if _per_task(task, net):
         summary["task_variance"] = _task_variance(net, task, out, figures, seed)
-    if latent_circuit:
-        summary["latent_circuit"] = _latent_circuit(net, batch, sim, out, figures, seed, settings)
+    if latent is not None:
+        summary["latent_circuit"] = _latent_circuit(
+            net, batch, sim, out, figures, seed, settings, latent
+        )
         warnings += summary["latent_circuit"].pop("warnings")
     summary["figures"] = figures
     summary["warnings"] = warnings
@@ -210,18 +213,14 @@ def _figures(out, net, batch, sim: Simulation, fixed: FixedPoints, space, spectr
     return {name: path.name for name, path in drawn.items()}
 
 
-def _latent_circuit(
-    net, batch, sim: Simulation, out: Path, figures: dict, seed: int, settings: AnalysisSettings
-):
-    """Fit a circuit to the rates of the first ``latent_trials`` trials, with one node per
+def _latent_size(net, batch, settings: AnalysisSettings) -> tuple[Any, int, bool]:
+    """(channels, number of nodes, structured) of the latent circuit, checked: one node per
     channel of the task (`latent_channels`: inputs used, outputs, rings pooled into sectors)
     unless ``latent_nodes`` says otherwise, and the paper's non-negative input/output structure
     only when every target is >= 0 (a ReLU circuit read out with non-negative weights cannot
-    produce negative outputs); perturbation test (on all trials) of its strongest connection
-    weakened by half, when the network's W allows it; warnings when the fit is poor."""
-    alpha = float(net.alpha.mean()) if is_continuous(net) else 1.0
+    produce negative outputs)."""
     channels = latent_channels(batch, settings.ring_sectors)
-    size = sim.rates.shape[-1]
+    size = net.options.n_hidden
     structured = bool((batch.targets >= 0).all())
     low = max(len(channels.input_names), len(channels.output_names)) if structured else 1
     n_nodes = settings.latent_nodes if settings.latent_nodes is not None else channels.n_nodes
@@ -231,6 +230,24 @@ def _latent_circuit(
             f"({len(channels.input_names)} input and {len(channels.output_names)} output "
             f"channels); got {n_nodes}"
         )
+    return channels, n_nodes, structured
+
+
+def _latent_circuit(
+    net,
+    batch,
+    sim: Simulation,
+    out: Path,
+    figures: dict,
+    seed: int,
+    settings: AnalysisSettings,
+    size: tuple[Any, int, bool],
+):
+    """Fit a circuit of ``size`` (`_latent_size`) to the rates of the first ``latent_trials``
+    trials; perturbation test (on all trials) of its strongest connection weakened by half,
+    when the network's W allows it; warnings when the fit is poor."""
+    alpha = float(net.alpha.mean()) if is_continuous(net) else 1.0
+    channels, n_nodes, structured = size
     trials = slice(0, settings.latent_trials)
     circuit = fit_latent_circuit(
         sim.rates[:, trials],
