@@ -127,7 +127,7 @@ def find_fixed_points(
 
     Adam (learning rate ``lr``) minimises mean q for at most ``max_iters`` steps or until every
     q < ``tol_q``; up to ``newton_steps`` damped Newton steps polish each point (0 = none), each
-    point stopping once its q < ``tol_q``.  Points
+    point stopping once it has converged (`NEWTON_TOL_Q`) or cannot improve.  Points
     with q <= ``tol_fixed`` are fixed points, the others slow points.  Points farther than
     ``outlier_scale`` times the mean initial distance from the initial centroid are dropped;
     points closer than ``tol_unique`` (Euclidean) are merged.  An eigenvalue within
@@ -150,7 +150,7 @@ def find_fixed_points(
             raise InvalidParameterError(f"'{name}' must be >= 0; got {value}")
     step = step_map(net, torch.from_numpy(u))
     x = _minimise_speed(step, torch.from_numpy(x0), max_iters, lr, tol_q)
-    x = _newton_polish(step, x, newton_steps, tol_q)
+    x = _newton_polish(step, x, newton_steps)
     speed = _speed(step, x)
     keep = _inliers(x.numpy(), x0, outlier_scale) & np.isfinite(speed.numpy())
     x, speed = x[keep], speed[keep]
@@ -185,16 +185,19 @@ def _jacobians(step, x: torch.Tensor) -> torch.Tensor:
     return jac.permute(1, 0, 2)
 
 
-def _newton_polish(
-    step, x: torch.Tensor, n_steps: int, tol_q: float, halvings: int = 10
-) -> torch.Tensor:
+NEWTON_TOL_Q = 1e-28
+"""A point's Newton polish stops once its q = |F(x) - x|^2 / 2 is below this (a residual at
+float64 rounding for states of order 1), or once no step size lowers q."""
+
+
+def _newton_polish(step, x: torch.Tensor, n_steps: int, halvings: int = 10) -> torch.Tensor:
     """Newton on G(x) = F(x) - x with backtracking: each point takes the longest of the step
     sizes 1, 1/2, ..., 2^-halvings that lowers its q (or stays put).  A point stops once it has
-    converged (q < ``tol_q``) or cannot improve; only the others are linearised again."""
+    converged (q < `NEWTON_TOL_Q`) or cannot improve; only the others are linearised again."""
     eye = torch.eye(x.shape[1], dtype=x.dtype)
     active = torch.ones(len(x), dtype=torch.bool)
     for _ in range(n_steps):
-        active &= _speed(step, x) >= tol_q
+        active &= _speed(step, x) >= NEWTON_TOL_Q
         if not bool(active.any()):
             break
         points = x[active]

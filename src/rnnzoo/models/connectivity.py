@@ -69,9 +69,10 @@ def orthogonal_recurrent(generator: torch.Generator, n_hidden: int, g: float) ->
     return g * q * torch.sign(torch.diagonal(r)).view(1, -1)
 
 
-def spectral_radius(w: Tensor) -> float:
-    """max |lambda| of a square float64 matrix (LAPACK up to N = 1500, ARPACK beyond)."""
-    if w.shape[0] <= 1500:
+def spectral_radius(w: Tensor, dense_up_to: int = 1500) -> float:
+    """max |lambda| of a square float64 matrix (LAPACK up to N = ``dense_up_to``, ARPACK
+    beyond)."""
+    if w.shape[0] <= dense_up_to:
         return float(torch.linalg.eigvals(w).abs().max())
     from scipy.sparse.linalg import eigs
 

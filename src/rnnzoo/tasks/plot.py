@@ -171,7 +171,12 @@ def _legend(row_axes: list[Any], row: _Row) -> None:
     ax = row_axes[-1]
     handles, labels = ax.get_legend_handles_labels()
     if row.group.kind in ("population", "ring"):
-        if handles:
+        drawn = any(
+            np.isfinite(np.asarray(line.get_ydata(), dtype=np.float64)).any()
+            for a in row_axes
+            for line in a.get_lines()
+        )
+        if handles and drawn:  # the direction, where the ring held a bump in some trial
             ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.3, 1.0))
         return
     peak: dict[str, float] = {}
