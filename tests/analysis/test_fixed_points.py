@@ -136,3 +136,27 @@ def test_trained_two_bit_flipflop_has_one_stable_point_per_memory(two_bit_run):
     held = fixed_points_from_trajectories(net, states, np.array([1.0, 0.0]), n_initial=128)
     stable = (held.stability == "stable") & held.is_fixed
     assert stable.any() and (held.outputs[stable, 0] > 0).all()
+
+
+def test_newton_polish_stops_per_point_once_converged(monkeypatch):
+    import rnnzoo.analysis.fixed_points as fp
+
+    net = _linear_network()
+    u = np.array([0.3, -0.7])
+    exact, _ = _closed_form(net, 0, u)
+    rows = []
+    original = fp._jacobians
+
+    def counting(step, x):
+        rows.append(len(x))
+        return original(step, x)
+
+    monkeypatch.setattr(fp, "_jacobians", counting)
+    # 15 starts on the fixed point (converged before any Newton step), one far from it; no Adam
+    starts = np.vstack([np.repeat(exact[None], 15, axis=0), exact + 1.0])
+    fixed = find_fixed_points(net, starts, u, max_iters=0, newton_steps=20)
+    assert fixed.n_fixed == 1
+    np.testing.assert_allclose(fixed.states[0], exact, atol=1e-8)
+    newton = rows[:-1]  # the last call linearises the unique point
+    assert newton and all(n == 1 for n in newton)  # only the unconverged point is linearised
+    assert len(newton) <= 3  # and it stops once converged (one step solves a linear map)

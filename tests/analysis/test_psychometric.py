@@ -68,3 +68,35 @@ def test_unknown_condition_is_named():
     task = tasks.make("perceptual_decision_making")
     with pytest.raises(InvalidParameterError, match="'condition'"):
         psychometric_curve(_integrator(task.params.dt_ms), task, "coherence")
+
+
+def test_ring_outputs_are_decoded_as_the_yang_metric_reads_them():
+    from rnnzoo.analysis.psychometric import curve_from_outputs
+
+    task = tasks.make("dm1")
+    batch = task.generate_test()
+    # a network that answers perfectly: its outputs are the targets (score 1.0 everywhere)
+    outputs = batch.targets.astype(np.float64)
+    assert task.performance(outputs, batch).mean() == 1.0
+    curve = curve_from_outputs(outputs, task, batch, "stim1_mod1_strength")
+    assert curve.choices == ("fixation", "stim1", "stim2", "other")
+    strengths = batch.conditions["stim1_mod1_strength"]
+    chose_first = [
+        float((batch.conditions["choice"][strengths == v] == 1).mean()) for v in curve.values
+    ]
+    np.testing.assert_allclose(curve.choice_fraction[:, 1], chose_first)
+    np.testing.assert_allclose(curve.choice_fraction[:, 0], 0.0)  # never "fixation" (was 70-100%)
+    # a network that keeps fixating chooses fixation; one pointing half-way chooses "other"
+    still = outputs.copy()
+    still[:, :, 0] = 0.8
+    assert (
+        curve_from_outputs(still, task, batch, "stim1_mod1_strength").choice_fraction[:, 0].min()
+        == 1.0
+    )
+    turned = np.zeros_like(outputs)
+    from rnnzoo.tasks.yang2019.encoding import bump
+
+    halfway = np.mod(batch.conditions["stim1_loc"] + np.pi / 2, 2 * np.pi)
+    turned[:, :, 1:] = bump(halfway)[None]
+    other = curve_from_outputs(turned, task, batch, "stim1_mod1_strength").choice_fraction
+    np.testing.assert_allclose(other[:, 3], 1.0)

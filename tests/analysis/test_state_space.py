@@ -66,7 +66,9 @@ def test_autocorrelation_of_an_ar1_process():
 
 
 def _random_network(g, seed=0):
-    return make_model("leaky_current", 1, 1, dt_ms=1, n_hidden=200, tau_ms=10.0, g=g, seed=seed)
+    return make_model(
+        "leaky_current", 1, 1, dt_ms=1, n_hidden=200, tau_ms=10.0, g=g, seed=seed, activation="tanh"
+    )
 
 
 def test_lyapunov_exponent_is_positive_when_chaotic_and_the_decay_rate_when_not():

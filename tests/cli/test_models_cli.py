@@ -23,7 +23,7 @@ def test_show_json_options_build_the_model():
     info = json.loads(result.stdout)
     options = {row["name"]: row for row in info["options"]}
     assert options["tau_ms"]["unit"] == "ms" and options["tau_ms"]["per_member"]
-    assert options["activation"]["default"] == "tanh"
+    assert options["activation"]["default"] == "relu"
     assert "one of relu, tanh" in options["activation"]["range"]
     # the defaults shown are the defaults used
     net = make_model("leaky_current", 2, 2, **{"n_hidden": options["n_hidden"]["default"]})

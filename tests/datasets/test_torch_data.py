@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader
 
 from rnnzoo import InvalidParameterError, tasks
 from rnnzoo.datasets import export_task
-from rnnzoo.datasets.torch_data import TaskStream, TrialDataset, to_tensors
+from rnnzoo.datasets.torch_data import TaskStream, TrialDataset, collate_trials, to_tensors
 
 
 @pytest.fixture
@@ -42,6 +42,16 @@ def test_trial_dataset_crops_and_collate_pads_back(variable_task, batch_first, t
     assert out["conditions"][2]["side"] == batch.conditions["side"][2]
     with pytest.raises(IndexError):
         dataset[8]
+
+
+def test_collate_trials_as_collate_fn_honours_the_datasets_layout(variable_task):
+    batch = variable_task.generate(6, 2)
+    dataset = TrialDataset(batch, batch_first=True)
+    (out,) = list(DataLoader(dataset, batch_size=6, collate_fn=collate_trials))
+    assert out["inputs"].shape == (6, batch.n_steps, len(batch.input_names))
+    assert torch.equal(out["inputs"], to_tensors(batch, batch_first=True)["inputs"])
+    # an explicit argument still wins
+    assert collate_trials([dataset[0], dataset[1]], batch_first=False)["inputs"].shape[1] == 2
 
 
 def test_stream_is_the_same_with_and_without_workers():

@@ -97,6 +97,33 @@ def test_preview_series_are_the_trials_without_padding():
             np.testing.assert_allclose(data[:, 1], batch.targets[:steps, trial, c], atol=1e-4)
 
 
+def test_preview_draws_rings_as_heat_maps_with_their_direction():
+    from rnnzoo.gui.preview import MAX_MAP_COLUMNS, chart_height_px
+
+    batch = tasks.make("fdgo").generate(3, seed=0)
+    options = trial_chart(batch, 0)
+    by_name = {s["name"]: s for s in options["series"]}
+    maps = [s for s in options["series"] if s["type"] == "heatmap"]
+    assert [s["name"] for s in maps] == ["inputs: ring1", "inputs: ring2", "targets: ring"]
+    steps = int(batch.lengths[0])
+    columns = min(steps, MAX_MAP_COLUMNS)
+    assert len(maps[0]["data"]) == columns * 32  # time bins x units
+    # the plain inputs are lines, every one of them (fixation and the 20 rule units)
+    lines = [s["name"] for s in options["series"] if s["name"].startswith("inputs")]
+    lines = [n for n in lines if not n.startswith(("inputs: ring1", "inputs: ring2"))]
+    assert len(lines) == 21
+    # the target ring carries its direction once the response starts, none before
+    direction = np.array(
+        [np.nan if p is None else p for _, p in by_name["targets: ring direction"]["data"]]
+    )
+    expected = batch.conditions["response_loc"][0] * 32 / (2 * np.pi)
+    assert np.nanmedian(direction) == pytest.approx(expected, abs=0.05)
+    assert np.isnan(direction[0])
+    ring_index = next(i for i, s in enumerate(options["series"]) if s["name"] == "targets: ring")
+    assert [v["seriesIndex"] for v in options["visualMap"]][2] == ring_index
+    assert chart_height_px(batch) > chart_height_px(tasks.make("flipflop").generate(1, 0))
+
+
 def test_curves_skip_events_and_a_line_being_written(tmp_path):
     records = [
         {"step": 2, "loss": 1.0, "performance": 0.1},

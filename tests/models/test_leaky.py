@@ -142,9 +142,86 @@ def test_random_init_has_spectral_radius_g_and_dale_init_is_balanced():
             )
 
 
+@pytest.mark.parametrize("n_hidden", [20, 64, 300])
+def test_dale_init_has_exactly_the_asked_spectral_radius_and_balanced_means(n_hidden):
+    g = [0.8, 1.5]
+    net = make_model("leaky_rate", 1, 1, n_hidden=n_hidden, seed=4, ensemble=2, dale=True, g=g)
+    exc = round(0.8 * n_hidden)
+    for m in range(2):
+        w = net.recurrent_matrix()[m].detach().double()
+        radius = float(torch.linalg.eigvals(w).abs().max())
+        assert radius == pytest.approx(g[m], rel=1e-4)  # scaled as asked, at any N
+        # balanced E/I: each row's inhibition equals its excitation; I weights N_E/N_I larger
+        torch.testing.assert_close(w[:, :exc].sum(1), -w[:, exc:].sum(1), rtol=1e-6, atol=1e-9)
+        mean_e, mean_i = float(w[:, :exc].mean()), float(-w[:, exc:].mean())
+        assert mean_i / mean_e == pytest.approx(exc / (n_hidden - exc), rel=1e-6)
+
+
+def test_spectral_radius_of_large_networks_by_arpack_equals_lapack():
+    from rnnzoo.models.connectivity import spectral_radius
+
+    w = make_model("leaky_rate", 1, 1, n_hidden=200, dale=True, g=1.3).recurrent_matrix()[0]
+    w = w.detach().double()
+    dense = spectral_radius(w)
+    assert dense == pytest.approx(1.3, rel=1e-6)  # weights are stored in float32
+    assert spectral_radius(w, dense_up_to=100) == pytest.approx(dense, rel=1e-6)
+
+
+def test_diagonal_orthogonal_and_user_masked_initialisations():
+    diag = make_model("leaky_rate", 1, 1, n_hidden=10, recurrent_init="diag", g=0.5)
+    torch.testing.assert_close(
+        diag.recurrent_matrix()[0].detach(), 0.5 * torch.eye(10), rtol=0, atol=0
+    )
+    ortho = make_model("leaky_current", 1, 1, n_hidden=30, recurrent_init="randortho", g=0.8)
+    w = ortho.recurrent_matrix()[0].detach().double()
+    torch.testing.assert_close(
+        w @ w.T, 0.64 * torch.eye(30, dtype=torch.float64), atol=1e-6, rtol=0
+    )
+    other = make_model("leaky_current", 1, 1, n_hidden=30, recurrent_init="randortho", seed=1)
+    assert not torch.allclose(other.recurrent_matrix()[0], ortho.recurrent_matrix()[0] / 0.8)
+    mask = (torch.rand(12, 12, generator=torch.Generator().manual_seed(0)) < 0.4).double()
+    for options in ({}, {"dale": True}):
+        net = make_model("leaky_rate", 2, 1, n_hidden=12, recurrent_mask=mask.numpy(), **options)
+        w = net.recurrent_matrix()[0].detach().double()
+        assert bool((w[mask == 0] == 0).all()) and bool((w[mask == 1] != 0).all())
+        loss = net(torch.randn(5, 3, 2)).outputs.square().sum()
+        loss.backward()
+        with torch.no_grad():
+            net.w_rec.add_(1.0)
+        assert bool((net.recurrent_matrix()[0][mask == 0] == 0).all())  # the mask stays
+
+
+def test_eval_mode_switches_the_noise_off_unless_asked():
+    net = make_model("leaky_rate", 2, 1, n_hidden=8, recurrent_noise=0.2, input_noise=0.1)
+    inputs = torch.ones(15, 3, 2)
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    noisy = net(inputs, generator=gen()).outputs
+    clean = net(inputs, noise=False).outputs
+    assert not torch.allclose(noisy, clean)
+    net.eval()  # torch convention: no noise in eval mode ...
+    torch.testing.assert_close(net(inputs, generator=gen()).outputs, clean, rtol=0, atol=0)
+    # ... unless asked for, with the same draws as in training mode
+    torch.testing.assert_close(net(inputs, generator=gen(), noise=True).outputs, noisy)
+    net.train()
+    torch.testing.assert_close(net(inputs, generator=gen()).outputs, noisy, rtol=0, atol=0)
+
+
+def test_rate_and_current_networks_share_one_default_activation():
+    rate, current = (make_model(k, 1, 1, n_hidden=4) for k in ("leaky_rate", "leaky_current"))
+    assert rate.options.activation == current.options.activation == "relu"
+
+
 def _divergence(g: float) -> float:
     net = make_model(
-        "leaky_current", 1, 1, dt_ms=10, n_hidden=300, g=g, seed=0, tau_ms=100.0
+        "leaky_current",
+        1,
+        1,
+        dt_ms=10,
+        n_hidden=300,
+        g=g,
+        seed=0,
+        tau_ms=100.0,
+        activation="tanh",
     ).double()
     draws = torch.randn(2, 300, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     pair = torch.stack([draws[0], draws[0] + 1e-6 * draws[1]])

@@ -186,6 +186,26 @@ def test_nan_rolls_back_with_half_the_learning_rate(tmp_path):
     assert {"event": "rollback", "step": 3, "lr": 0.0015} in events
 
 
+def test_a_supercritical_relu_member_trains_instead_of_stopping_the_sweep_at_step_0():
+    # g = 2.5 in a ReLU rate network runs away before any training: its first loss is ~5e16,
+    # far above divergence_loss; measured against its own first loss it is not a divergence,
+    # and a few steps bring it down (the g-sweep ensemble used to stop every member at step 0)
+    cfg = RunConfig(
+        task={"task": "dm1"},
+        model={"kind": "leaky_rate", "ensemble": 2, "options": {"n_hidden": 64, "g": [0.5, 2.5]}},
+        train={"batch_size": 16, "max_steps": 8, "eval_every": 8, "eval_batch_size": 16},
+    )
+    losses = []
+    r = train(cfg, progress=False, callback=lambda info: losses.append(info["loss"]))
+    assert r.status == "max_steps" and r.divergence is None and r.steps == 8
+    assert losses[0] > 1e6 and losses[-1] < 1e-6 * losses[0]
+    # a loss that grows a million-fold past its start still counts as divergence
+    from rnnzoo.training.losses import divergence_limit
+
+    limit = divergence_limit(1e6, [5e16, 0.2, float("nan")])
+    assert limit.tolist() == [5e22, 1e6, 1e6]
+
+
 def test_ensemble_statistics():
     perf = np.arange(11) / 10.0
     assert ensemble_statistic(perf, "mean_10_90") == pytest.approx(0.5)

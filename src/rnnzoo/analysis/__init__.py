@@ -11,9 +11,11 @@ from rnnzoo.analysis.fixed_points import (
     sample_states,
 )
 from rnnzoo.analysis.latent_circuit import LatentCircuit, fit_latent_circuit, perturbation_test
+from rnnzoo.analysis.lesions import lesion, lesion_performance
 from rnnzoo.analysis.network import simulate, single_network
 from rnnzoo.analysis.psychometric import PsychometricCurve, psychometric_curve
 from rnnzoo.analysis.run import analyze_run
+from rnnzoo.analysis.settings import AnalysisSettings
 from rnnzoo.analysis.similarity import (
     ShapeMetric,
     canonical_correlations,
@@ -33,6 +35,7 @@ from rnnzoo.analysis.state_space import (
     participation_ratio,
     pca,
 )
+from rnnzoo.analysis.task_variance import TaskVariance, cluster_lesions, task_variance
 from rnnzoo.analysis.weights import (
     WeightSpectrum,
     recurrent_blocks,
@@ -43,16 +46,19 @@ from rnnzoo.analysis.weights import (
 
 __all__ = [
     "PCA",
+    "AnalysisSettings",
     "FixedPoints",
     "LatentCircuit",
     "PsychometricCurve",
     "ShapeMetric",
+    "TaskVariance",
     "WeightSpectrum",
     "analyze_run",
     "autocorrelation",
     "autocorrelation_time",
     "canonical_correlations",
     "cca_similarity",
+    "cluster_lesions",
     "cross_validated_shape_distance",
     "distance_matrix",
     "dsa_distance",
@@ -60,6 +66,8 @@ __all__ = [
     "fit_dmd",
     "fit_latent_circuit",
     "fixed_points_from_trajectories",
+    "lesion",
+    "lesion_performance",
     "lyapunov_exponent",
     "participation_ratio",
     "pca",
@@ -71,6 +79,7 @@ __all__ = [
     "shape_distance",
     "simulate",
     "single_network",
+    "task_variance",
     "top_eigenvalues",
     "vector_field_distance",
     "weight_spectrum",

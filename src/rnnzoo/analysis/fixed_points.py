@@ -23,6 +23,11 @@ from rnnzoo.analysis.network import as_float64, is_continuous, single_network, s
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network
 
+JITTER = 2.0
+"""Default start jitter, in units of the visited states' spread: starts sampled on trajectories
+alone miss the saddles between attractors (7 of the 19 of the main job's network; Golub &
+Sussillo's examples jitter by 0.5, about 2 spreads there, and find all 27 points)."""
+
 
 @dataclass(frozen=True)
 class FixedPoints:
@@ -85,13 +90,18 @@ class FixedPoints:
 
 
 def sample_states(
-    states: np.ndarray, n_samples: int, seed: int = 0, noise_scale: float = 0.0
+    states: np.ndarray, n_samples: int, seed: int = 0, noise_scale: float | None = 0.0
 ) -> np.ndarray:
     """``n_samples`` states drawn (without replacement where possible) from trajectories
-    ``states`` (T, B, S), plus Gaussian jitter of std ``noise_scale``; returns (n, S)."""
+    ``states`` (T, B, S), plus Gaussian jitter of std ``noise_scale`` (None: `JITTER` times
+    the visited states' spread, the mean over coordinates of their std); returns (n, S)."""
     if n_samples < 1:
         raise InvalidParameterError(f"'n_samples' must be >= 1; got {n_samples}")
     flat = np.asarray(states, dtype=np.float64).reshape(-1, states.shape[-1])
+    if noise_scale is None:
+        noise_scale = JITTER * float(flat.std(axis=0).mean())
+    if noise_scale < 0:
+        raise InvalidParameterError(f"'noise_scale' must be >= 0 or None; got {noise_scale}")
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(flat), n_samples, replace=n_samples > len(flat))
     return flat[picks] + noise_scale * rng.standard_normal((n_samples, flat.shape[1]))
@@ -116,7 +126,8 @@ def find_fixed_points(
     ``inputs`` (I,) (zeros when None), started from ``initial_states`` (K, S).
 
     Adam (learning rate ``lr``) minimises mean q for at most ``max_iters`` steps or until every
-    q < ``tol_q``; ``newton_steps`` damped Newton steps polish each point (0 = none).  Points
+    q < ``tol_q``; up to ``newton_steps`` damped Newton steps polish each point (0 = none), each
+    point stopping once it has converged (`NEWTON_TOL_Q`) or cannot improve.  Points
     with q <= ``tol_fixed`` are fixed points, the others slow points.  Points farther than
     ``outlier_scale`` times the mean initial distance from the initial centroid are dropped;
     points closer than ``tol_unique`` (Euclidean) are merged.  An eigenvalue within
@@ -174,27 +185,38 @@ def _jacobians(step, x: torch.Tensor) -> torch.Tensor:
     return jac.permute(1, 0, 2)
 
 
+NEWTON_TOL_Q = 1e-28
+"""A point's Newton polish stops once its q = |F(x) - x|^2 / 2 is below this (a residual at
+float64 rounding for states of order 1), or once no step size lowers q."""
+
+
 def _newton_polish(step, x: torch.Tensor, n_steps: int, halvings: int = 10) -> torch.Tensor:
     """Newton on G(x) = F(x) - x with backtracking: each point takes the longest of the step
-    sizes 1, 1/2, ..., 2^-halvings that lowers its q (or stays put)."""
+    sizes 1, 1/2, ..., 2^-halvings that lowers its q (or stays put).  A point stops once it has
+    converged (q < `NEWTON_TOL_Q`) or cannot improve; only the others are linearised again."""
     eye = torch.eye(x.shape[1], dtype=x.dtype)
+    active = torch.ones(len(x), dtype=torch.bool)
     for _ in range(n_steps):
-        residual = step(x) - x
+        active &= _speed(step, x) >= NEWTON_TOL_Q
+        if not bool(active.any()):
+            break
+        points = x[active]
+        residual = step(points) - points
         q = 0.5 * (residual**2).sum(-1)
-        jac = _jacobians(step, x) - eye
+        jac = _jacobians(step, points) - eye
         delta = torch.linalg.lstsq(jac, -residual.unsqueeze(-1)).solution.squeeze(-1)
         moved = torch.zeros_like(q, dtype=torch.bool)
         size = 1.0
         for _ in range(halvings + 1):
-            candidate = x + size * delta
-            better = (
-                ~moved & torch.isfinite(_speed(step, candidate)) & (_speed(step, candidate) < q)
-            )
-            x = torch.where(better.unsqueeze(-1), candidate, x)
+            candidate = points + size * delta
+            speed = _speed(step, candidate)
+            better = ~moved & torch.isfinite(speed) & (speed < q)
+            points = torch.where(better.unsqueeze(-1), candidate, points)
             moved |= better
             size /= 2
-        if not bool(moved.any()):
-            break
+        x = x.clone()
+        x[active] = points
+        active[active.clone()] = moved
     return x
 
 
@@ -298,12 +320,14 @@ def fixed_points_from_trajectories(
     inputs: np.ndarray | None = None,
     *,
     n_initial: int = 256,
-    noise_scale: float = 0.0,
+    noise_scale: float | None = None,
     seed: int = 0,
     member: int | None = None,
     **options: Any,
 ) -> FixedPoints:
-    """`find_fixed_points` from ``n_initial`` states sampled on ``states`` (T, B, S)."""
+    """`find_fixed_points` from ``n_initial`` states sampled on ``states`` (T, B, S), jittered
+    by ``noise_scale`` (None: `JITTER` spreads of the visited states, the field's practice of
+    noisy starts; 0 = starts on the trajectories)."""
     x0 = sample_states(states, n_initial, seed, noise_scale)
     return find_fixed_points(net, x0, inputs, member=member, **options)
 

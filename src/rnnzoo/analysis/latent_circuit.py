@@ -252,12 +252,15 @@ def perturbation_test(
     delta: np.ndarray,
     *,
     member: int | None = None,
+    channels: Any = None,
 ) -> dict[str, float]:
     """Perturb the network's recurrent weights by Q ``delta`` Q^T (delta (n, n) in latent
     coordinates), run both the network and the circuit with w_rec + delta on ``inputs``
     (T, B, I), and compare the changes of the outputs: ``r2`` (explained variance of the
     network's change by the circuit's predicted change), ``correlation`` and the RMS sizes of
-    both changes.  Needs a network whose recurrent weights are one free dense matrix (no
+    both changes.  With ``channels`` (a `LatentChannels`, when the circuit was fitted to pooled
+    channels) the circuit gets the pooled inputs and the network's outputs are pooled before
+    they are compared.  Needs a network whose recurrent weights are one free dense matrix (no
     Dale's law, sparse mask or low rank)."""
     net = single_network(net, member)
     delta = np.asarray(delta, dtype=np.float64)
@@ -285,8 +288,11 @@ def perturbation_test(
     with torch.no_grad():
         perturbed.w_rec[0] += change
     network_change = simulate(perturbed, inputs).outputs - simulate(net, inputs).outputs
-    before = circuit.simulate(inputs) @ circuit.w_out.T
-    after = circuit.simulate(inputs, circuit.w_rec + delta) @ circuit.w_out.T
+    latent_inputs = inputs
+    if channels is not None:
+        network_change, latent_inputs = channels.outputs(network_change), channels.inputs(inputs)
+    before = circuit.simulate(latent_inputs) @ circuit.w_out.T
+    after = circuit.simulate(latent_inputs, circuit.w_rec + delta) @ circuit.w_out.T
     circuit_change = after - before
     a, b = network_change.ravel(), circuit_change.ravel()
     corr = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan")

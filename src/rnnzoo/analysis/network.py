@@ -65,28 +65,12 @@ def simulate(
     dtype = next(net.parameters()).dtype
     x = torch.as_tensor(np.asarray(inputs), dtype=dtype)
     h0 = None if initial_state is None else torch.as_tensor(initial_state, dtype=dtype)
-    quiet = _without_noise(net)
     with torch.no_grad():
-        out = quiet(x, initial_state=h0, return_states=True, generator=torch.Generator())
-        rates = quiet.rates(out.states.unsqueeze(0))[0]
+        out = net(x, initial_state=h0, return_states=True, noise=False)
+        rates = net.rates(out.states.unsqueeze(0))[0]
     return Simulation(
         out.states.double().numpy(), rates.double().numpy(), out.outputs.double().numpy()
     )
-
-
-def _without_noise(net: Network) -> Network:
-    """``net`` itself when it has no noise, else a copy whose noise is switched off."""
-    if not any(
-        name.endswith("noise_std") and bool((buf > 0).any()) for name, buf in net.named_buffers()
-    ):
-        return net
-    import copy
-
-    quiet = copy.deepcopy(net)
-    for name, buf in quiet.named_buffers():
-        if name.endswith("noise_std"):
-            buf.zero_()
-    return quiet
 
 
 def as_float64(net: Network) -> Network:

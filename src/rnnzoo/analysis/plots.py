@@ -9,9 +9,12 @@ import numpy as np
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.analysis.fixed_points import FixedPoints
+from rnnzoo.analysis.latent_circuit import LatentCircuit
 from rnnzoo.analysis.psychometric import PsychometricCurve
 from rnnzoo.analysis.state_space import PCA
+from rnnzoo.analysis.task_variance import TaskVariance
 from rnnzoo.analysis.weights import WeightSpectrum
+from rnnzoo.tasks.batch import TrialBatch
 
 _STABILITY_COLOURS = {"stable": "k", "saddle": "C3", "unstable": "C1", "marginal": "C0"}
 
@@ -34,32 +37,14 @@ def _save(fig, path: str | Path) -> Path:
 
 
 def plot_trials(
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    outputs: np.ndarray,
-    dt_ms: float,
-    path: str | Path,
-    output_names: tuple[str, ...] = (),
+    batch: TrialBatch, outputs: np.ndarray, path: str | Path, trials: np.ndarray | None = None
 ) -> Path:
-    """Example trials: inputs (T, n, I) grey, targets (T, n, O) dashed, outputs (T, n, O)."""
-    plt = _pyplot()
-    n, n_out = outputs.shape[1], outputs.shape[2]
-    fig, axes = plt.subplots(n, 1, figsize=(9, 1.2 + 1.6 * n), squeeze=False, sharex=True)
-    t = np.arange(outputs.shape[0]) * dt_ms
-    for i, ax in enumerate(axes[:, 0]):
-        for o in range(n_out):
-            offset = 3 * o
-            if o < inputs.shape[2]:
-                ax.plot(t, 0.5 * inputs[:, i, o] + offset, color="0.7", lw=0.8)
-            ax.plot(t, targets[:, i, o] + offset, color=f"C{o}", ls="--", lw=1)
-            label = output_names[o] if o < len(output_names) and i == 0 else None
-            ax.plot(t, outputs[:, i, o] + offset, color=f"C{o}", lw=1.2, label=label)
-        ax.set(ylabel=f"trial {i}", yticks=[])
-    axes[0, 0].set_title("example trials (grey: input, dashed: target, solid: output)")
-    if output_names:
-        axes[0, 0].legend(loc="upper right", fontsize=7, ncol=n_out)
-    axes[-1, 0].set_xlabel("time (ms)")
-    fig.tight_layout()
+    """Example ``trials`` of ``batch`` (default the first 3) with the network's ``outputs``
+    (T, B, O): inputs, targets, outputs on their own axes, rings as heat maps with the decoded
+    direction, padding cropped (`rnnzoo.tasks.plot.draw_trials`)."""
+    from rnnzoo.tasks.plot import plot_trials as draw
+
+    fig = draw(batch, outputs=outputs, trials=trials, title="example trials (noise-free network)")
     return _save(fig, path)
 
 
@@ -179,14 +164,88 @@ def plot_psychometric(curve: PsychometricCurve, path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def plot_latent_circuit(w_rec: np.ndarray, embedding_r2: float, path: str | Path) -> Path:
-    """The latent connectivity w_rec (n, n) with its fit quality in the title."""
+def plot_latent_circuit(
+    circuit: LatentCircuit,
+    node_names: tuple[str, ...],
+    path: str | Path,
+    channel_names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+) -> Path:
+    """The latent circuit's connectivity w_rec (n, n), with its input weights w_in (n, I') and
+    readout w_out (O', n), nodes named by the task's channels (``node_names``), the input and
+    output channels by ``channel_names``, fit quality in the title."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.8, 4.4))
-    bound = float(np.abs(w_rec).max()) or 1.0
-    image = ax.imshow(w_rec, cmap="RdBu_r", vmin=-bound, vmax=bound)
-    ax.set(title=f"latent circuit w_rec (Qx vs y: R^2 = {embedding_r2:.2f})", xlabel="from node")
-    ax.set_ylabel("to node")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    fig.tight_layout()
+    n = circuit.n_nodes
+    n_in, n_out = circuit.w_in.shape[1], circuit.w_out.shape[0]
+    size = 0.32 * n + 2.5
+    fig, (ax_in, ax_rec, ax_out) = plt.subplots(
+        1,
+        3,
+        figsize=(size * 2.1 + 1.5, size),
+        gridspec_kw={"width_ratios": [max(n_in, 1), n, max(n_out, 1)]},
+        layout="constrained",
+    )
+    bound = float(np.abs(circuit.w_rec).max()) or 1.0
+    image = ax_rec.imshow(circuit.w_rec, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    ticks = np.arange(n)
+    ax_rec.set_xticks(ticks, node_names, rotation=90, fontsize=7)
+    ax_rec.set_yticks(ticks, node_names, fontsize=7)
+    ax_rec.set(title="w_rec (to row from column)", xlabel="from node")
+    fig.colorbar(image, ax=ax_rec, shrink=0.7)
+    panels = ((ax_in, circuit.w_in, "w_in"), (ax_out, circuit.w_out.T, "w_out^T"))
+    for (ax, w, title), names in zip(panels, channel_names, strict=True):
+        edge = float(np.abs(w).max()) or 1.0
+        ax.imshow(w, cmap="RdBu_r", vmin=-edge, vmax=edge, aspect="auto")
+        ax.set_yticks(ticks, node_names, fontsize=7)
+        labels = list(names) if len(names) == w.shape[1] else [str(k) for k in range(w.shape[1])]
+        ax.set_xticks(np.arange(w.shape[1]), labels, rotation=90, fontsize=7)
+        ax.set_title(title, fontsize=9)
+    ax_in.set_xlabel("input channel")
+    ax_out.set_xlabel("output channel")
+    fig.suptitle(
+        f"latent circuit, {n} nodes: Qx vs y R^2 = {circuit.embedding_r2:.2f}, "
+        f"outputs R^2 = {circuit.output_r2:.2f}",
+        fontsize=10,
+    )
+    return _save(fig, path)
+
+
+def plot_task_variance(result: TaskVariance, lesions: np.ndarray | None, path: str | Path) -> Path:
+    """Left: the active units' normalised task variance (units sorted by cluster, cluster
+    borders drawn; Yang et al. 2019 Fig. 3).  Right: the change of each task's performance when
+    each cluster is lesioned (their Fig. 4), when ``lesions`` (C + 1, K) is given."""
+    plt = _pyplot()
+    order = np.argsort(result.cluster, kind="stable")
+    k = len(result.tasks)
+    panels = 2 if lesions is not None else 1
+    fig, axes = plt.subplots(
+        1, panels, figsize=(4.0 + 0.35 * k * panels, 5.5), squeeze=False, layout="constrained"
+    )
+    ax = axes[0, 0]
+    image = ax.imshow(result.normalised[order], aspect="auto", cmap="hot", vmin=0, vmax=1)
+    borders = np.flatnonzero(np.diff(result.cluster[order])) + 0.5
+    for y in borders:
+        ax.axhline(y, color="w", lw=1.0)
+    ax.set_xticks(np.arange(k), result.tasks, rotation=90, fontsize=7)
+    ax.set(
+        ylabel=f"active units ({len(order)}), by cluster",
+    )
+    ax.set_title(
+        f"normalised task variance\n{result.n_clusters} clusters "
+        f"(silhouette {result.silhouette:.2f})",
+        fontsize=9,
+    )
+    fig.colorbar(image, ax=ax, shrink=0.7)
+    if lesions is not None:
+        ax = axes[0, 1]
+        change = lesions[1:] - lesions[0]
+        bound = float(np.abs(change).max()) or 1.0
+        image = ax.imshow(change, aspect="auto", cmap="coolwarm_r", vmin=-bound, vmax=bound)
+        ax.set_xticks(np.arange(k), result.tasks, rotation=90, fontsize=7)
+        ax.set_yticks(
+            np.arange(result.n_clusters),
+            [f"cluster {c}" for c in range(result.n_clusters)],
+            fontsize=7,
+        )
+        ax.set_title("performance change\nwhen a cluster is lesioned", fontsize=9)
+        fig.colorbar(image, ax=ax, shrink=0.7)
     return _save(fig, path)

@@ -19,9 +19,11 @@ from rnnzoo.tasks.batch import TrialBatch
 @dataclass(frozen=True)
 class PsychometricCurve:
     """choice_fraction (V, C): for each of the V sorted values of ``condition``, the fraction
-    of trials whose choice is each of the C choices (one per output channel, by the argmax of
-    the mean output over scored steps; a single output channel gives C = 1, the fraction with
-    a positive mean); performance (V,) the task metric's mean; n_trials (V,)."""
+    of trials whose choice is each of the C choices, decoded as the task's metric reads them
+    (`decode_choices`: for most tasks one choice per output channel, by the argmax of the mean
+    output over scored steps, and a single output channel gives C = 1, the fraction with a
+    positive mean; for the Yang et al. tasks fixation, each stimulus direction and other, from
+    the last step); performance (V,) the task metric's mean; n_trials (V,)."""
 
     condition: str
     values: np.ndarray
@@ -54,6 +56,19 @@ def trial_choices(outputs: np.ndarray, batch: TrialBatch) -> np.ndarray:
     return np.eye(outputs.shape[2])[mean.argmax(axis=1)]
 
 
+def decode_choices(
+    task: Any, outputs: np.ndarray, batch: TrialBatch
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """(choice names, one-hot (B, C)) the way ``task``'s metric reads outputs (T, B, O): the
+    task's own ``decode_choices`` where it has one (the Yang et al. tasks: fixation, a
+    stimulus direction or other, from the population vector at the last step), else
+    `trial_choices` (one choice per output channel)."""
+    if hasattr(task, "decode_choices"):
+        return task.decode_choices(outputs, batch)
+    names = ("positive",) if outputs.shape[2] == 1 else tuple(batch.output_names)
+    return names, trial_choices(outputs, batch)
+
+
 def psychometric_curve(
     net: Network,
     task: Any,
@@ -68,6 +83,19 @@ def psychometric_curve(
     condition), run noise-free on ``batch`` (the task's test grid when None)."""
     net = single_network(net, member)
     batch = task.generate_test() if batch is None else batch
+    outputs = simulate(net, batch.inputs).outputs
+    return curve_from_outputs(outputs, task, batch, condition, column=column)
+
+
+def curve_from_outputs(
+    outputs: np.ndarray,
+    task: Any,
+    batch: TrialBatch,
+    condition: str,
+    *,
+    column: int | None = None,
+) -> PsychometricCurve:
+    """The psychometric curve of network outputs (T, B, O) on ``batch`` of ``task``."""
     if condition not in batch.conditions:
         raise InvalidParameterError(
             f"'condition' must be one of {sorted(batch.conditions)}; got {condition!r}"
@@ -83,12 +111,10 @@ def psychometric_curve(
         raise InvalidParameterError(
             f"condition {condition!r} has shape {values.shape}; give 'column' to pick one column"
         )
-    outputs = simulate(net, batch.inputs).outputs
-    choices = trial_choices(outputs, batch)
+    names, choices = decode_choices(task, outputs, batch)
     score = task.performance(outputs, batch)
     levels = np.unique(values)
     rows = [values == v for v in levels]
-    names = ("positive",) if outputs.shape[2] == 1 else tuple(batch.output_names)
     return PsychometricCurve(
         condition=condition,
         values=levels.astype(np.float64),

@@ -1,6 +1,9 @@
 """Analyse a training run directory: the network on the task's test grid, its fixed points
-at the task's resting input, state-space statistics, weight spectra, optionally a latent
-circuit; writes OUT/summary.json (atomically) and the figures, and returns the summary."""
+at the task's resting input (or the input asked for), state-space statistics, weight spectra,
+optionally a latent circuit sized from the task's channels; writes OUT/summary.json
+(atomically) and the figures, and returns the summary.  Its ``warnings`` say when the result
+may mislead: a run that diverged or did not reach its target, a latent circuit that fits
+poorly.  The settings are `rnnzoo.analysis.settings.AnalysisSettings`."""
 
 from __future__ import annotations
 
@@ -13,8 +16,10 @@ import numpy as np
 from rnnzoo._atomic import atomic_path
 from rnnzoo.analysis import plots
 from rnnzoo.analysis.fixed_points import FixedPoints, fixed_points_from_trajectories
+from rnnzoo.analysis.latent_channels import latent_channels
 from rnnzoo.analysis.latent_circuit import fit_latent_circuit, perturbation_test
 from rnnzoo.analysis.network import Simulation, is_continuous, simulate, single_network
+from rnnzoo.analysis.settings import AnalysisSettings, analysis_settings, constant_input
 from rnnzoo.analysis.state_space import (
     autocorrelation,
     autocorrelation_time,
@@ -22,15 +27,13 @@ from rnnzoo.analysis.state_space import (
     participation_ratio,
     pca,
 )
+from rnnzoo.analysis.task_variance import cluster_lesions, task_variance
 from rnnzoo.analysis.weights import recurrent_blocks, weight_spectrum
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network
 from rnnzoo.tasks.batch import TrialBatch
 
-MAX_TRIALS = 256  # trials of the test grid analysed (the first ones)
 N_EXAMPLE_TRIALS = 3
-LATENT_TRIALS = 32  # trials the latent circuit is fitted to (the fit's cost grows with them)
-LATENT_ITERS = 500
 
 
 def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Network, Any]:
@@ -55,13 +58,38 @@ def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Netwo
     return config, single_network(net, member), build_task(config)
 
 
-def analysis_batch(task: Any, seed: int) -> TrialBatch:
-    """The task's deterministic test grid (at most MAX_TRIALS trials), or a seeded test batch
-    for tasks without one."""
+def analysis_batch(task: Any, seed: int, max_trials: int = 256) -> TrialBatch:
+    """The task's deterministic test grid (at most ``max_trials`` trials), or a seeded test
+    batch for tasks without one."""
     batch = task.generate_test() if hasattr(task, "generate_test") else None
     if batch is None:
         batch = task.generate(64, seed, split="test")
-    return batch.select(np.arange(min(batch.batch_size, MAX_TRIALS)))
+    return batch.select(np.arange(min(batch.batch_size, max_trials)))
+
+
+def training_warnings(run_dir: str | Path) -> list[str]:
+    """What the run's own summary.json says against trusting its analysis: it diverged, it
+    did not reach its target, or it has no summary (unfinished or interrupted)."""
+    path = Path(run_dir) / "summary.json"
+    if not path.is_file():
+        return [
+            f"'{run_dir}' has no summary.json: the run is unfinished or was interrupted, so "
+            "the network analysed may be untrained"
+        ]
+    summary = json.loads(path.read_text())
+    status, perf = summary.get("status"), summary.get("final_performance")
+    target = summary.get("target_performance")
+    if status == "diverged":
+        return [
+            f"the run diverged (at step {(summary.get('divergence') or {}).get('step')}): the "
+            "weights analysed are those of the step before, not those of a trained network"
+        ]
+    if perf is None or target is None or perf >= target:
+        return []
+    return [
+        f"the run stopped ({status}) at performance {perf:.3g}, below its target {target:g}: "
+        "the network may not solve the task, and its dynamics need not be the task's solution"
+    ]
 
 
 def resting_input(batch: TrialBatch) -> np.ndarray:
@@ -93,22 +121,37 @@ def analyze_run(
     member: int | None = None,
     latent_circuit: bool = False,
     seed: int = 0,
+    settings: AnalysisSettings | dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Analyse ``run_dir`` (member ``member`` of an ensemble, 0 by default) and write
     ``out`` (default RUN_DIR/analysis)/summary.json plus PNG figures; returns the summary
-    (see the README's "Analysis" section for its keys; inf and NaN become None)."""
+    (see the README's "Analysis" section for its keys; inf and NaN become None).  ``settings``:
+    `AnalysisSettings` or a dict of its fields (the defaults when None)."""
     if seed < 0:
         raise InvalidParameterError(f"'seed' must be >= 0; got {seed}")
+    if not isinstance(settings, AnalysisSettings):
+        settings = analysis_settings(settings)
     config, net, task = load_run(run_dir, member)
     out = Path(run_dir) / "analysis" if out is None else Path(out)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'out': '{out}' is a file, not a folder")
+    batch = analysis_batch(task, seed, settings.max_trials)
+    rest = resting_input(batch)
+    fp_input = constant_input(settings.fp_input, tuple(batch.input_names), rest)
+    latent = _latent_size(net, batch, settings) if latent_circuit else None  # checked first
     out.mkdir(parents=True, exist_ok=True)
-    batch = analysis_batch(task, seed)
+    warnings = training_warnings(run_dir)
     sim = simulate(net, batch.inputs)
     valid = batch.valid
-    rest = resting_input(batch)
-    fixed = fixed_points_from_trajectories(net, sim.states[valid][None], rest, seed=seed)
+    fixed = fixed_points_from_trajectories(
+        net,
+        sim.states[valid][None],
+        fp_input,
+        n_initial=settings.fp_starts,
+        noise_scale=settings.fp_noise,
+        newton_steps=settings.fp_newton_steps,
+        seed=seed,
+    )
     space = pca(sim.rates[valid], n_components=min(3, sim.rates.shape[-1]))
     spectrum = weight_spectrum(net)
     correlation = autocorrelation(
@@ -121,6 +164,7 @@ def analyze_run(
         "member": member if member is not None else 0,
         "n_trials": batch.batch_size,
         "resting_input": rest.tolist(),
+        "fixed_point_input": fp_input.tolist(),
         "n_fixed_points": fixed.n_fixed,
         "n_stable": fixed.n_stable,
         "fixed_points": _with_projections(fixed, space),
@@ -129,11 +173,18 @@ def analyze_run(
         "autocorrelation_time_ms": autocorrelation_time(correlation, batch.dt_ms),
         "lyapunov_exponent_per_s": lyapunov_exponent(net, sim.states[0, 0], rest, seed=seed),
         "spectrum": spectrum.summary(),
+        "settings": settings.model_dump(mode="json"),
     }
     figures = _figures(out, net, batch, sim, fixed, space, spectrum)
-    if latent_circuit:
-        summary["latent_circuit"] = _latent_circuit(net, batch, sim, out, figures, seed)
+    if _per_task(task, net):
+        summary["task_variance"] = _task_variance(net, task, out, figures, seed)
+    if latent is not None:
+        summary["latent_circuit"] = _latent_circuit(
+            net, batch, sim, out, figures, seed, settings, latent
+        )
+        warnings += summary["latent_circuit"].pop("warnings")
     summary["figures"] = figures
+    summary["warnings"] = warnings
     summary = _finite(summary)
     with atomic_path(out / "summary.json") as tmp:
         Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")
@@ -153,14 +204,7 @@ def _figures(out, net, batch, sim: Simulation, fixed: FixedPoints, space, spectr
     picks = np.linspace(0, batch.batch_size - 1, n).round().astype(int)
     projections = np.where(batch.valid[..., None], space.transform(sim.rates), np.nan)
     drawn = {
-        "trials": plots.plot_trials(
-            batch.inputs[:, picks],
-            batch.targets[:, picks],
-            sim.outputs[:, picks],
-            batch.dt_ms,
-            out / "trials.png",
-            tuple(batch.output_names),
-        ),
+        "trials": plots.plot_trials(batch, sim.outputs, out / "trials.png", picks),
         "pca": plots.plot_pca(projections, condition_labels(batch), space, out / "pca.png", fixed),
         "fixed_points": plots.plot_fixed_points(fixed, space, out / "fixed_points.png"),
         "spectrum": plots.plot_spectrum(spectrum, out / "spectrum.png"),
@@ -169,38 +213,103 @@ def _figures(out, net, batch, sim: Simulation, fixed: FixedPoints, space, spectr
     return {name: path.name for name, path in drawn.items()}
 
 
-def _latent_circuit(net, batch, sim: Simulation, out: Path, figures: dict, seed: int):
-    """Fit an (I + O)-node circuit to the rates of the first LATENT_TRIALS trials (with the
-    paper's non-negative input/output structure only when every target is >= 0: a ReLU circuit
-    read out with non-negative weights cannot produce negative outputs);
-    perturbation test (on all trials) of its strongest connection weakened by half, when the
-    network's W allows it."""
+def _latent_size(net, batch, settings: AnalysisSettings) -> tuple[Any, int, bool]:
+    """(channels, number of nodes, structured) of the latent circuit, checked: one node per
+    channel of the task (`latent_channels`: inputs used, outputs, rings pooled into sectors)
+    unless ``latent_nodes`` says otherwise, and the paper's non-negative input/output structure
+    only when every target is >= 0 (a ReLU circuit read out with non-negative weights cannot
+    produce negative outputs)."""
+    channels = latent_channels(batch, settings.ring_sectors)
+    size = net.options.n_hidden
+    structured = bool((batch.targets >= 0).all())
+    low = max(len(channels.input_names), len(channels.output_names)) if structured else 1
+    n_nodes = settings.latent_nodes if settings.latent_nodes is not None else channels.n_nodes
+    if not low <= n_nodes <= size:
+        raise InvalidParameterError(
+            f"'latent_nodes' must be in [{low}, {size}] for this network and task "
+            f"({len(channels.input_names)} input and {len(channels.output_names)} output "
+            f"channels); got {n_nodes}"
+        )
+    return channels, n_nodes, structured
+
+
+def _latent_circuit(
+    net,
+    batch,
+    sim: Simulation,
+    out: Path,
+    figures: dict,
+    seed: int,
+    settings: AnalysisSettings,
+    size: tuple[Any, int, bool],
+):
+    """Fit a circuit of ``size`` (`_latent_size`) to the rates of the first ``latent_trials``
+    trials; perturbation test (on all trials) of its strongest connection weakened by half,
+    when the network's W allows it; warnings when the fit is poor."""
     alpha = float(net.alpha.mean()) if is_continuous(net) else 1.0
-    n_nodes = min(net.config.n_inputs + net.config.n_outputs, sim.rates.shape[-1])
-    trials = slice(0, LATENT_TRIALS)
+    channels, n_nodes, structured = size
+    trials = slice(0, settings.latent_trials)
     circuit = fit_latent_circuit(
         sim.rates[:, trials],
-        batch.inputs[:, trials],
-        sim.outputs[:, trials],
+        channels.inputs(batch.inputs[:, trials]),
+        channels.outputs(sim.outputs[:, trials]),
         n_nodes=n_nodes,
         alpha=alpha,
         seed=seed,
-        n_iters=LATENT_ITERS,
-        structured=bool((batch.targets >= 0).all()),
+        n_iters=settings.latent_iters,
+        n_restarts=settings.latent_restarts,
+        structured=structured,
     )
-    result = circuit.summary()
+    names = channels.node_names(n_nodes, structured)
+    result = {
+        **circuit.summary(),
+        "node_names": list(names),
+        "input_channels": list(channels.input_names),
+        "output_channels": list(channels.output_names),
+    }
     i, j = np.unravel_index(np.abs(circuit.w_rec).argmax(), circuit.w_rec.shape)
     delta = np.zeros_like(circuit.w_rec)
     delta[i, j] = -0.5 * circuit.w_rec[i, j]
     try:
-        test = perturbation_test(net, circuit, batch.inputs, delta)
+        test = perturbation_test(net, circuit, batch.inputs, delta, channels=channels)
         result["perturbation"] = {"connection": [int(i), int(j)], "scale": -0.5, **test}
     except InvalidParameterError as exc:
         result["perturbation"] = {"skipped": str(exc)}
     figures["latent_circuit"] = plots.plot_latent_circuit(
-        circuit.w_rec, circuit.embedding_r2, out / "latent_circuit.png"
+        circuit,
+        names,
+        out / "latent_circuit.png",
+        (channels.input_names, channels.output_names),
     ).name
+    result["warnings"] = [
+        f"the latent circuit fits poorly: {what} R^2 = {value:.2f} < {settings.poor_fit_r2:g} "
+        f"({n_nodes} nodes); its connectivity need not describe the network (try other "
+        "--latent-nodes or more --latent-iters)"
+        for what, value in (("embedding", circuit.embedding_r2), ("output", circuit.output_r2))
+        if not value >= settings.poor_fit_r2
+    ]
     return result
+
+
+def _per_task(task: Any, net: Network) -> bool:
+    """True for a composition whose tasks each take the network's inputs (the Yang et al.
+    suite): the task variance of its units can be computed task by task."""
+    parts = getattr(task, "tasks", ())
+    return len(parts) > 1 and all(t.n_inputs == net.config.n_inputs for t in parts)
+
+
+def _task_variance(net, task, out: Path, figures: dict, seed: int) -> dict[str, Any]:
+    """Yang et al.'s task variance, unit clusters and cluster lesions over the composition's
+    tasks, with their figure (or why they were skipped)."""
+    try:
+        result = task_variance(net, task, seed=seed)
+    except InvalidParameterError as exc:
+        return {"skipped": str(exc)}
+    lesions = cluster_lesions(net, task, result)
+    figures["task_variance"] = plots.plot_task_variance(
+        result, lesions, out / "task_variance.png"
+    ).name
+    return {**result.summary(), "lesion_performance": lesions.tolist()}
 
 
 def _finite(value: Any) -> Any:

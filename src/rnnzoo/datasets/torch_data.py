@@ -2,7 +2,8 @@
 
 - `to_tensors(batch)`: a `TrialBatch` as a dict of tensors, time-major or ``batch_first``.
 - `TrialDataset`: map-style dataset over stored trials (a batch or an HDF5 file); each item
-  is one trial cropped to its own length; `collate_trials` pads a list of them again.
+  is one trial cropped to its own length; `collate_trials` (or the dataset's `collate`, the
+  same function) pads a list of them again in the dataset's layout.
 - `TaskStream`: an iterable dataset yielding whole generated batches; batch k is
   ``task.generate(B, seed, split=split, index=k)``, so DataLoader workers (each takes every
   W-th index) produce the same stream as a single process.
@@ -40,8 +41,9 @@ def to_tensors(batch: TrialBatch, *, batch_first: bool = False) -> dict[str, tor
 class TrialDataset(Dataset):
     """Trials of a stored batch (a `TrialBatch` or the path of an HDF5 export).
 
-    Item i is a dict: inputs (T_i, I), targets (T_i, O), weights (T_i, O), length (int), and
-    the trial's conditions (NumPy scalars/arrays); T_i = lengths[i].
+    Item i is a dict: inputs (T_i, I), targets (T_i, O), weights (T_i, O), length (int), the
+    trial's conditions (NumPy scalars/arrays) and batch_first (the layout `collate_trials`
+    pads them to); T_i = lengths[i].
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class TrialDataset(Dataset):
         }
         item["length"] = n
         item["conditions"] = {k: v[i] for k, v in self.batch.conditions.items()}
+        item["batch_first"] = self.batch_first
         return item
 
     def collate(self, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -74,8 +77,16 @@ class TrialDataset(Dataset):
         return collate_trials(items, batch_first=self.batch_first)
 
 
-def collate_trials(items: list[dict[str, Any]], *, batch_first: bool = False) -> dict[str, Any]:
-    """Pad trials to the longest and stack: (T, B, .) or (B, T, .); padding is 0 (weight 0)."""
+def collate_trials(
+    items: list[dict[str, Any]], *, batch_first: bool | None = None
+) -> dict[str, Any]:
+    """Pad trials to the longest and stack: (T, B, .) or (B, T, .); padding is 0 (weight 0).
+
+    ``batch_first`` None takes the layout of the items' `TrialDataset` (time-major for items
+    without one), so ``DataLoader(dataset, collate_fn=collate_trials)`` honours the dataset's
+    ``batch_first``."""
+    if batch_first is None:
+        batch_first = bool(items[0].get("batch_first", False)) if items else False
     lengths = torch.tensor([it["length"] for it in items], dtype=torch.int64)
     out: dict[str, Any] = {
         name: torch.nn.utils.rnn.pad_sequence([it[name] for it in items], batch_first=batch_first)

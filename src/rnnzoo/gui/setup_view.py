@@ -17,7 +17,13 @@ from nicegui import ui
 from rnnzoo.cli.train import DEFAULT_MODEL, DEFAULT_TASK
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.gui.forms import SchemaForm, field_specs
-from rnnzoo.gui.preview import PREVIEW_SEED, PREVIEW_TRIALS, preview_caption, trial_chart
+from rnnzoo.gui.preview import (
+    PREVIEW_SEED,
+    PREVIEW_TRIALS,
+    chart_height_px,
+    preview_caption,
+    trial_chart,
+)
 from rnnzoo.gui.runs import RunManager
 
 
@@ -111,7 +117,7 @@ class SetupView:
                 ui.label("Preview").classes("text-h6")
                 self.caption = ui.label("").classes("text-sm").mark("preview.caption")
                 self.charts = [
-                    ui.echart({}).classes("w-full h-80 rnnzoo-preview").mark(f"preview.trial{i}")
+                    ui.echart({}).classes("w-full rnnzoo-preview").mark(f"preview.trial{i}")
                     for i in range(PREVIEW_TRIALS)
                 ]
         self._build_task_form()
@@ -262,6 +268,7 @@ class SetupView:
         for trial, chart in enumerate(self.charts):
             chart.options.clear()
             chart.options.update(trial_chart(batch, trial))
+            chart.style(f"height: {chart_height_px(batch)}px")
             chart.update()
 
     def _new_name(self) -> str:

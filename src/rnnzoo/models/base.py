@@ -59,8 +59,8 @@ def member_generator(config: ModelConfig, index: int) -> torch.Generator:
 
 class Network(nn.Module):
     """Base class: subclasses build parameters with a leading model axis M and implement
-    `_forward(inputs (T, M, B, I), initial (M, B, S) | None, generator) -> (outputs, states)`
-    and `step(state, inputs)`."""
+    `_forward(inputs (T, M, B, I), initial (M, B, S) | None, generator, return_states, noise)
+    -> (outputs, states)` and `step(state, inputs)`."""
 
     kind: ClassVar[str]
     title: ClassVar[str]
@@ -85,6 +85,7 @@ class Network(nn.Module):
         initial: Tensor | None,
         generator: torch.Generator | None,
         return_states: bool,
+        noise: bool = True,
     ) -> tuple[Tensor, Tensor | None]:
         raise NotImplementedError
 
@@ -108,15 +109,20 @@ class Network(nn.Module):
         initial_state: Tensor | None = None,
         return_states: bool = False,
         generator: torch.Generator | None = None,
+        noise: bool | None = None,
     ) -> NetworkOutput:
         """Run the network over a batch of trials.
 
         inputs: (T, B, I), or (T, M, B, I) for an ensemble.  initial_state: (B, S) or
         (M, B, S); zeros when None.  generator: draws the network noise (reproducible).
+        noise: add the network's input and recurrent noise; None follows the module's mode as
+        torch does for dropout (on after ``net.train()``, the default; off after
+        ``net.eval()``).
         """
         x = self._check_inputs(inputs)
         initial = None if initial_state is None else self._check_state(initial_state, x.shape[2])
-        outputs, states = self._forward(x, initial, generator, return_states)
+        with_noise = self.training if noise is None else bool(noise)
+        outputs, states = self._forward(x, initial, generator, return_states, with_noise)
         if self.config.ensemble is None:
             outputs = outputs.squeeze(1)
             states = None if states is None else states.squeeze(1)
@@ -142,9 +148,9 @@ class Network(nn.Module):
 
     def _member_options(self, index: int) -> dict[str, Any]:
         options = dict(self.config.options)
-        for name, value in options.items():
-            if isinstance(value, list):
-                options[name] = value[index]
+        for name in self.Options.per_member_names():
+            if isinstance(options.get(name), list):
+                options[name] = options[name][index]
         return options
 
     def _check_inputs(self, inputs: Tensor) -> Tensor:

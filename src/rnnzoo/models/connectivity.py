@@ -1,4 +1,5 @@
-"""Initial recurrent connectivity: random gain, sparse masks, Dale's law, low rank.
+"""Initial recurrent connectivity: random gain, diagonal and orthogonal starts, sparse and
+user-given masks, Dale's law, low rank.
 
 All functions take a `torch.Generator` and return float64 CPU tensors (cast by the caller), so
 the same seed gives the same network on every machine and dtype.
@@ -26,13 +27,23 @@ def dale_signs(n_hidden: int, excitatory_fraction: float) -> Tensor:
 
 
 def connection_mask(
-    generator: torch.Generator, n_hidden: int, prob: float, self_connections: bool
+    generator: torch.Generator,
+    n_hidden: int,
+    prob: float,
+    self_connections: bool,
+    given: Tensor | None = None,
 ) -> Tensor | None:
-    """(N, N) 0/1 mask of existing connections (Bernoulli(prob)), or None when all exist."""
-    if prob >= 1 and self_connections:
+    """(N, N) 0/1 mask of existing connections: Bernoulli(prob) draws (none when prob = 1),
+    times the user's ``given`` mask, without the diagonal unless ``self_connections``; None when
+    every connection exists."""
+    if prob >= 1 and self_connections and given is None:
         return None
-    mask = torch.rand(n_hidden, n_hidden, generator=generator, dtype=torch.float64) < prob
-    mask = mask.to(torch.float64)
+    mask = torch.ones(n_hidden, n_hidden, dtype=torch.float64)
+    if prob < 1:
+        drawn = torch.rand(n_hidden, n_hidden, generator=generator, dtype=torch.float64) < prob
+        mask = drawn.to(torch.float64)
+    if given is not None:
+        mask = mask * given
     if not self_connections:
         mask.fill_diagonal_(0)
     return mask
@@ -45,28 +56,49 @@ def random_recurrent(generator: torch.Generator, n_hidden: int, g: float, prob: 
     return torch.randn(n_hidden, n_hidden, generator=generator, dtype=torch.float64) * std
 
 
-def dale_magnitudes(generator: torch.Generator, signs: Tensor, g: float, mask: Tensor) -> Tensor:
-    """(N, N) non-negative magnitudes for a balanced E/I network of bulk radius about g.
+def diagonal_recurrent(n_hidden: int, g: float) -> Tensor:
+    """(N, N) g * I (Yang et al. 2019's ``diag``; Le et al. 2015's identity start for ReLU)."""
+    return g * torch.eye(n_hidden, dtype=torch.float64)
 
-    Magnitudes |xi| * c on existing connections (``mask``); inhibitory weights are scaled per
-    row so that every row's signed sum is exactly zero (Rajan & Abbott 2006: exact balance
-    removes the outlier eigenvalues that make untuned Dale networks run away).  The overall
-    scale sets radius^2 = sum_j Var(w_ij) = g^2, with Var = c_j^2 (p - 2 p^2 / pi) for density p
-    and inhibitory scale c_I = c_E N_E / N_I on average.
+
+def orthogonal_recurrent(generator: torch.Generator, n_hidden: int, g: float) -> Tensor:
+    """(N, N) g * Q with Q drawn uniformly (Haar) from the orthogonal group (Yang et al. 2019's
+    ``randortho``): QR of a Gaussian matrix, columns signed by diag(R)."""
+    gauss = torch.randn(n_hidden, n_hidden, generator=generator, dtype=torch.float64)
+    q, r = torch.linalg.qr(gauss)
+    return g * q * torch.sign(torch.diagonal(r)).view(1, -1)
+
+
+def spectral_radius(w: Tensor, dense_up_to: int = 1500) -> float:
+    """max |lambda| of a square float64 matrix (LAPACK up to N = ``dense_up_to``, ARPACK
+    beyond)."""
+    if w.shape[0] <= dense_up_to:
+        return float(torch.linalg.eigvals(w).abs().max())
+    from scipy.sparse.linalg import eigs
+
+    values = eigs(w.numpy(), k=6, which="LM", return_eigenvectors=False, tol=1e-8)
+    return float(abs(values).max())
+
+
+def dale_magnitudes(generator: torch.Generator, signs: Tensor, g: float, mask: Tensor) -> Tensor:
+    """(N, N) non-negative magnitudes of a balanced E/I network with spectral radius g.
+
+    As the field initialises Dale networks (Song, Yang & Wang 2016; Langdon & Engel 2025):
+    magnitudes |xi| on existing connections (``mask``); inhibitory weights scaled per row so
+    that every row's inhibition equals its excitation (Rajan & Abbott 2006: exact balance
+    removes the outlier eigenvalue that makes untuned Dale networks run away; inhibitory
+    weights are then N_E/N_I times larger on average); then the whole matrix scaled so that the
+    spectral radius of the signed W is exactly g.
     """
     n_hidden = signs.numel()
     excitatory = signs > 0
-    n_exc = int(excitatory.sum())
-    ratio = n_exc / (n_hidden - n_exc)
-    prob = float(mask.mean())
-    variance = prob - 2 * prob**2 / math.pi
-    c_exc = g / math.sqrt(variance * (n_exc + (n_hidden - n_exc) * ratio**2))
     magnitudes = torch.randn(n_hidden, n_hidden, generator=generator, dtype=torch.float64).abs()
-    magnitudes = magnitudes * mask * c_exc
+    magnitudes = magnitudes * mask / math.sqrt(n_hidden)
     exc_sum = magnitudes[:, excitatory].sum(1, keepdim=True)
     inh_sum = magnitudes[:, ~excitatory].sum(1, keepdim=True).clamp_min(1e-12)
     magnitudes[:, ~excitatory] *= exc_sum / inh_sum
-    return magnitudes
+    radius = spectral_radius(magnitudes * signs.view(1, -1))
+    return magnitudes * (g / radius) if radius > 0 else magnitudes
 
 
 def low_rank_factors(generator: torch.Generator, n_hidden: int, rank: int) -> tuple[Tensor, Tensor]:

@@ -118,10 +118,11 @@ class _DiscreteNetwork(Network):
         initial: Tensor | None,
         generator: torch.Generator | None,
         return_states: bool,
+        noise: bool = True,
     ) -> tuple[Tensor, Tensor | None]:
         """inputs (T, 1 or M, B, I) -> outputs (T, M, B, O), states (T, M, B, S) or None.
 
-        ``generator`` is unused: these baselines have no noise."""
+        ``generator`` and ``noise`` are unused: these baselines have no noise."""
         dtype = self.w_in.dtype
         batch = inputs.shape[2]
         if initial is None:
@@ -170,6 +171,7 @@ class VanillaRNN(_DiscreteNetwork):
         initial: Tensor | None,
         generator: torch.Generator | None,
         return_states: bool,
+        noise: bool = True,
     ) -> tuple[Tensor, Tensor | None]:
         """The fused leaky core at alpha = 1: h = f(W h + W_in u + b) is the rate form there."""
         x = (inputs[:, 0] if inputs.shape[1] == 1 else inputs).to(self.w_in.dtype)

@@ -2,6 +2,10 @@
 
 Loading parses JSON and raw tensors only; it never unpickles or executes code.  The network is
 rebuilt from the config and the file's tensors must match it exactly (names and shapes).
+
+Format 2 writes every option, defaults included, so a later change of a default cannot load a
+different network.  Format 1 files (defaults left out) are read with the defaults of their time
+(`V1_DEFAULTS`: the options whose default has changed since).
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models.base import ModelConfig, Network
 
-FORMAT = "rnnzoo.model/1"
+FORMAT = "rnnzoo.model/2"
+FORMAT_V1 = "rnnzoo.model/1"
+V1_DEFAULTS: dict[str, dict[str, object]] = {"leaky_current": {"activation": "tanh"}}
+"""Per kind, the format-1 defaults of options whose default changed in format 2."""
 
 
 def save_model(model: Network, path: str | Path) -> Path:
@@ -35,9 +42,13 @@ def read_config(path: str | Path) -> ModelConfig:
     """The model config stored in a saved model file."""
     metadata = _open(Path(path))[0]
     try:
-        return ModelConfig(**json.loads(metadata["config"]))
+        config = ModelConfig(**json.loads(metadata["config"]))
     except (KeyError, ValueError, TypeError) as exc:
         raise InvalidParameterError(f"'{path}' has no valid rnnzoo model config: {exc}") from None
+    if metadata.get("format") == FORMAT_V1:
+        options = {**V1_DEFAULTS.get(config.kind, {}), **config.options}
+        config = config.model_copy(update={"options": options})
+    return config
 
 
 def load_model(path: str | Path) -> Network:
@@ -82,7 +93,7 @@ def _open(path: Path) -> tuple[dict[str, str], dict]:
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
     except (SafetensorError, OSError, ValueError) as exc:
         raise InvalidParameterError(f"'{path}' is not a safetensors model file: {exc}") from None
-    if metadata.get("format") != FORMAT:
+    if metadata.get("format") not in (FORMAT, FORMAT_V1):
         raise InvalidParameterError(
             f"'{path}' is not an rnnzoo model (format {metadata.get('format')!r}, "
             f"expected {FORMAT!r})"

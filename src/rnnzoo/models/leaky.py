@@ -108,8 +108,15 @@ class _LeakyNetwork(Network):
             out["m"], out["n"] = connectivity.low_rank_factors(gen, size, opts.rank)
         else:
             prob = float(pick("connection_prob"))
-            mask = connectivity.connection_mask(gen, size, prob, opts.self_connections)
-            if opts.dale:
+            given = None
+            if opts.recurrent_mask is not None:
+                given = torch.tensor(opts.recurrent_mask, dtype=torch.float64)
+            mask = connectivity.connection_mask(gen, size, prob, opts.self_connections, given)
+            if opts.recurrent_init == "diag":
+                out["w_rec"] = connectivity.diagonal_recurrent(size, float(pick("g")))
+            elif opts.recurrent_init == "randortho":
+                out["w_rec"] = connectivity.orthogonal_recurrent(gen, size, float(pick("g")))
+            elif opts.dale:
                 signs = self._signs().to(torch.float64)
                 mask = torch.ones(size, size, dtype=torch.float64) if mask is None else mask
                 out["w_rec"] = connectivity.dale_magnitudes(gen, signs, float(pick("g")), mask)
@@ -117,7 +124,8 @@ class _LeakyNetwork(Network):
                 if opts.tau_inhibitory_ms is not None:
                     tau[signs < 0] = float(pick("tau_inhibitory_ms"))
             else:
-                out["w_rec"] = connectivity.random_recurrent(gen, size, float(pick("g")), prob)
+                density = prob if given is None else float(mask.mean())
+                out["w_rec"] = connectivity.random_recurrent(gen, size, float(pick("g")), density)
                 if mask is not None:
                     out["rec_mask"] = mask
         n_read = opts.output_population or size
@@ -170,10 +178,10 @@ class _LeakyNetwork(Network):
     def _spec(self) -> RecurrenceSpec:
         return RecurrenceSpec(self.form, self.options.activation, float(self.activation_slope[0]))
 
-    def _forward(self, inputs, initial, generator, return_states):
+    def _forward(self, inputs, initial, generator, return_states, noise=True):
         m_models, size, batch = self.n_models, self.options.n_hidden, inputs.shape[2]
-        x = inputs[:, 0] if inputs.shape[1] == 1 else inputs
-        x, noise = self.sample_noise(x.to(self.w_in.dtype), generator)
+        x = (inputs[:, 0] if inputs.shape[1] == 1 else inputs).to(self.w_in.dtype)
+        x, noise = self.sample_noise(x, generator) if noise else (x, None)
         h0 = self.w_in.new_zeros(m_models, batch, size) if initial is None else initial.to(x.dtype)
         args = (
             h0,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
@@ -44,6 +44,19 @@ class NetworkOptions(BaseModel):
 
     owner: ClassVar[str] = "model"
 
+    def is_default(self, name: str) -> bool:
+        """True when option ``name`` has its default value (given or not)."""
+        return getattr(self, name) == type(self).model_fields[name].default
+
+    @classmethod
+    def per_member_names(cls) -> tuple[str, ...]:
+        """The options that take one value per ensemble member."""
+        return tuple(
+            name
+            for name, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("per_member")
+        )
+
     def per_member(self, name: str, n_models: int) -> list[Any]:
         """The value of option ``name`` for each of ``n_models`` members (lists checked)."""
         value = getattr(self, name)
@@ -61,7 +74,7 @@ class LeakyOptions(NetworkOptions):
     """Continuous-time leaky networks discretised by Euler with alpha = dt/tau."""
 
     activation: Literal["relu", "tanh", "softplus", "sigmoid", "prelu"] = _field(
-        "relu", "activation function f"
+        "relu", "activation function f (the same default for the rate and the current form)"
     )
     activation_slope: float = _field(
         0.25,
@@ -91,6 +104,16 @@ class LeakyOptions(NetworkOptions):
         1.0, "probability of each recurrent connection (sparse fixed mask when < 1)", "", True
     )
     self_connections: bool = _field(True, "allow autapses (W_ii); Dale's law networks often don't")
+    recurrent_init: Literal["randgauss", "diag", "randortho"] = _field(
+        "randgauss",
+        "initial W (Yang et al. 2019's names): randgauss N(0, g^2/(pN)), diag g*I, randortho g "
+        "times a random orthogonal matrix (Dale's law: balanced E/I at spectral radius g)",
+    )
+    recurrent_mask: tuple[tuple[float, ...], ...] | None = _field(
+        None,
+        "fixed 0/1 mask (N x N, rows: post-, columns: presynaptic) of the connections that may "
+        "exist, applied with connection_prob and self_connections; None = all",
+    )
     dale: bool = _field(False, "Dale's law: each neuron excitatory or inhibitory, signs kept")
     excitatory_fraction: float = _field(
         0.8, "fraction of excitatory neurons under Dale's law", gt=0, lt=1
@@ -118,6 +141,11 @@ class LeakyOptions(NetworkOptions):
     )
     checkpoint_steps: int = _field(100, "recompute only: steps per recomputed chunk", "steps", ge=1)
 
+    @field_validator("recurrent_mask", mode="before")
+    @classmethod
+    def _mask_from_array(cls, value: Any) -> Any:
+        return value.tolist() if hasattr(value, "tolist") else value
+
     @model_validator(mode="after")
     def _options_compose(self) -> LeakyOptions:
         probs = (
@@ -133,7 +161,7 @@ class LeakyOptions(NetworkOptions):
                     "'rank' cannot be combined with dale, connection_prob < 1 or "
                     "self_connections=False (they need the N x N matrix)"
                 )
-            if "g" in self.model_fields_set:
+            if not self.is_default("g"):
                 raise ValueError(
                     "'g' sets the full-rank initialisation; with 'rank' m and n are "
                     "drawn N(0, 1) (Valente et al. 2022)"
@@ -149,9 +177,40 @@ class LeakyOptions(NetworkOptions):
                 f"'input_population' + 'output_population' = {used} must be <= {limit} "
                 + ("(the excitatory neurons under Dale's law)" if self.dale else "(n_hidden)")
             )
-        if self.activation != "prelu" and "activation_slope" in self.model_fields_set:
+        if self.activation != "prelu" and not self.is_default("activation_slope"):
             raise ValueError("'activation_slope' applies to activation='prelu' only")
+        self._check_recurrent_init(probs)
         return self
+
+    def _check_recurrent_init(self, probs: list[float]) -> None:
+        if self.recurrent_init != "randgauss":
+            clash = [
+                name
+                for name, on in (
+                    ("rank", self.rank is not None),
+                    ("dale", self.dale),
+                    ("connection_prob < 1", any(p < 1 for p in probs)),
+                    ("self_connections=False", not self.self_connections),
+                    ("recurrent_mask", self.recurrent_mask is not None),
+                )
+                if on
+            ]
+            if clash:
+                raise ValueError(
+                    f"'recurrent_init' = {self.recurrent_init!r} cannot be combined with "
+                    f"{', '.join(clash)} (use 'randgauss')"
+                )
+        if self.recurrent_mask is None:
+            return
+        if self.rank is not None:
+            raise ValueError("'recurrent_mask' cannot be combined with 'rank' (no N x N matrix)")
+        rows = self.recurrent_mask
+        size = self.n_hidden
+        if len(rows) != size or any(len(row) != size for row in rows):
+            shape = (len(rows), len(rows[0]) if rows else 0)
+            raise ValueError(f"'recurrent_mask' must be {size} x {size} (n_hidden); got {shape}")
+        if any(v not in (0.0, 1.0) for row in rows for v in row):
+            raise ValueError("'recurrent_mask' entries must be 0 or 1")
 
 
 class LeakyRateOptions(LeakyOptions):
@@ -160,10 +219,6 @@ class LeakyRateOptions(LeakyOptions):
 
 class LeakyCurrentOptions(LeakyOptions):
     """Leaky current RNN: x <- (1 - alpha) x + alpha (W f(x) + W_in u + b + noise)."""
-
-    activation: Literal["relu", "tanh", "softplus", "sigmoid", "prelu"] = _field(
-        "tanh", "activation function f"
-    )
 
 
 class VanillaOptions(NetworkOptions):

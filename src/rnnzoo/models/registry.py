@@ -64,11 +64,12 @@ def make_model(
             ensemble=ensemble,
             seed=seed,
             member=member,
-            options=parsed.model_dump(mode="json", exclude_defaults=True),
+            options=parsed.model_dump(mode="json"),  # complete: a later default change
+            # cannot alter a saved network
         )
     except ValidationError as exc:
         raise InvalidParameterError(parse_validation_error(kind, ModelConfig, exc)) from None
-    for name in cls.Options.model_fields:
+    for name in cls.Options.per_member_names():
         if isinstance(getattr(parsed, name), list):
             parsed.per_member(name, ensemble or 1)
     return cls(config, parsed)

@@ -82,7 +82,11 @@ class TrainConfig(BaseModel):
         "stop", description="on NaN/divergence: stop, or roll back with half the learning rate"
     )
     max_rollbacks: int = Field(3, ge=0, description="rollbacks before the run stops as diverged")
-    divergence_loss: float = Field(1e6, gt=0, description="a loss above this counts as divergence")
+    divergence_loss: float = Field(
+        1e6,
+        gt=0,
+        description="a loss above this (times the member's first loss, if > 1) is divergence",
+    )
     seed: int = Field(0, ge=0, description="seed of weights, trials and network noise")
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="where to train")
     curriculum: tuple[Ramp, ...] = Field(

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 
-def bad_members(values: Tensor, limit: float | None = None) -> Tensor:
+def bad_members(values: Tensor, limit: float | Tensor | None = None) -> Tensor:
     """Boolean (M,): members whose value is not finite or, with ``limit``, above it."""
     values = values.detach().cpu()
     bad = ~torch.isfinite(values)

@@ -68,7 +68,7 @@ def evaluate_network(
         batch = task.generate(batch_size, seed, split=split, index=index)
     inputs = torch.from_numpy(batch.inputs).to(device)
     gen = seeded_generator(seed, 2, index, device=device)
-    outputs = net(inputs, generator=gen).outputs
+    outputs = net(inputs, generator=gen, noise=True).outputs  # with the network noise
     if net.config.ensemble is None:
         outputs = outputs.unsqueeze(1)
     outputs = outputs.cpu()

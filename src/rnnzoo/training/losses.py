@@ -90,3 +90,13 @@ def clip_grad_norm_per_member(params: Iterable[Tensor], max_norm: float, n_model
         shape = (n_models,) + (1,) * (p.grad.dim() - 1)
         p.grad.mul_(scale.to(device=p.grad.device, dtype=p.grad.dtype).reshape(shape))
     return norms
+
+
+def divergence_limit(divergence_loss: float, initial_loss: list[float]) -> Tensor:
+    """Per-member loss (M,) above which a member counts as diverged: ``divergence_loss`` times
+    its loss at the first step when that was above 1.  An untrained network's loss is where
+    training starts, not a divergence: a ReLU network with a supercritical gain (g = 2) starts
+    with losses of 1e4-1e7, and training brings them down within a few steps."""
+    first = torch.tensor(initial_loss, dtype=torch.float64)
+    first = torch.where(torch.isfinite(first), first, torch.ones_like(first))
+    return divergence_loss * first.clamp_min(1.0)

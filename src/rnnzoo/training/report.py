@@ -25,8 +25,8 @@ def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[s
     """Curves, example trials and a PCA of the hidden states of member 0 of ``run_dir``.
 
     Returns "curves" (`curve_data`: steps, loss and performance per member and per task),
-    inputs (T, n, I), targets and outputs (T, n, O), weights (T, n, O), pcs (T, n, 3) and
-    explained (3,) variance fractions.
+    batch (the n example trials, a `TrialBatch`), outputs (T, n, O) of the network on them,
+    pcs (T, 16, 3) and explained (3,) variance fractions.
     """
     run_dir = Path(run_dir)
     config = RunConfig.from_yaml(run_dir / "config.yaml")
@@ -38,18 +38,16 @@ def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[s
     batch = task.generate(max(n_trials, 64), seed, split="test")
     with torch.no_grad():
         out = net(torch.from_numpy(batch.inputs), return_states=True, generator=torch.Generator())
-    rates = net.rates(out.states.unsqueeze(0))[0].numpy()  # (T, B, N)
-    flat = rates.reshape(-1, rates.shape[-1]).astype(np.float64)
-    flat = flat - flat.mean(axis=0)
-    _, s, vt = np.linalg.svd(flat, full_matrices=False)
+    rates = net.rates(out.states.unsqueeze(0))[0].numpy().astype(np.float64)  # (T, B, N)
+    mean = rates[batch.valid].mean(axis=0)  # trial steps only: padding is not activity
+    _, s, vt = np.linalg.svd(rates[batch.valid] - mean, full_matrices=False)
     k = min(3, vt.shape[0])
     signs = np.sign(vt[:k, np.abs(vt[:k]).argmax(axis=1)].diagonal())  # deterministic axes
-    pcs = (rates - rates.reshape(-1, rates.shape[-1]).mean(axis=0)) @ (vt[:k].T * signs)
+    pcs = (rates - mean) @ (vt[:k].T * signs)
+    pcs[~batch.valid] = np.nan
     return {
         "curves": curve_data(records),
-        "inputs": batch.inputs[:, :n_trials],
-        "targets": batch.targets[:, :n_trials],
-        "weights": batch.weights[:, :n_trials],
+        "batch": batch.select(np.arange(n_trials)),
         "outputs": out.outputs.numpy()[:, :n_trials],
         "pcs": pcs[:, : min(16, pcs.shape[1])],
         "explained": (s[:k] ** 2) / (s**2).sum(),
@@ -65,33 +63,24 @@ def plot_report(data: dict[str, Any], path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from rnnzoo.tasks.plot import draw_trials, figure_size
+
     path = Path(path)
-    n = data["outputs"].shape[1]
-    fig = plt.figure(figsize=(12, 3 + 2.2 * n))
-    grid = fig.add_gridspec(1 + n, 2)
-    draw_curves(fig, grid[0, :], data["curves"], data["title"])
-    t = np.arange(data["outputs"].shape[0]) * data["dt_ms"]
-    for i in range(n):
-        ax = fig.add_subplot(grid[1 + i, 0])
-        for o in range(data["outputs"].shape[2]):
-            ax.plot(
-                t,
-                data["inputs"][:, i, min(o, data["inputs"].shape[2] - 1)] * 0.5 + 3 * o,
-                color="0.7",
-                lw=0.8,
-            )
-            ax.plot(t, data["targets"][:, i, o] + 3 * o, color=f"C{o}", ls="--", lw=1)
-            ax.plot(t, data["outputs"][:, i, o] + 3 * o, color=f"C{o}", lw=1.2)
-        ax.set(ylabel=f"trial {i}", yticks=[])
-        if i == n - 1:
-            ax.set_xlabel("time (ms)  (grey: input, dashed: target, solid: output)")
-    ax = fig.add_subplot(grid[1:, 1], projection="3d" if data["pcs"].shape[-1] >= 3 else None)
+    batch, n = data["batch"], data["outputs"].shape[1]
+    trials_width, trials_height = figure_size(batch, n, with_outputs=True)
+    fig = plt.figure(
+        figsize=(max(12.0, trials_width), 3.2 + trials_height + 4.5), layout="constrained"
+    )
+    top, middle, bottom = fig.subfigures(3, 1, height_ratios=[3.2, trials_height, 4.5])
+    draw_curves(top, top.add_gridspec(1, 1)[0, 0], data["curves"], data["title"])
+    draw_trials(middle, batch, np.arange(n), data["outputs"])
+    middle.suptitle("example trials (held-out): inputs, targets, network outputs, loss weights")
+    ax = bottom.add_subplot(111, projection="3d" if data["pcs"].shape[-1] >= 3 else None)
     pcs = data["pcs"]
     for b in range(pcs.shape[1]):
         ax.plot(*(pcs[:, b, j] for j in range(min(3, pcs.shape[-1]))), lw=0.6)
     ev = data["explained"]
     ax.set_title("hidden states, PCA (" + ", ".join(f"{100 * e:.0f}%" for e in ev) + " var.)")
-    fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)

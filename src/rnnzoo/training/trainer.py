@@ -53,6 +53,7 @@ from rnnzoo.training.evaluation import evaluate_network
 from rnnzoo.training.losses import (
     activity_penalty,
     clip_grad_norm_per_member,
+    divergence_limit,
     masked_cross_entropy,
     masked_mse,
     member_grad_norms,
@@ -155,6 +156,7 @@ class Trainer:
         self.criterion: dict[str, Any] | None = None
         self.last_eval: dict[str, Any] | None = None
         self.last_loss: float | None = None
+        self.initial_loss: list[float] | None = None  # per member, at the first step
         self.snapshot: dict[str, Any] | None = None
 
     # --- building blocks ---------------------------------------------------------------
@@ -255,6 +257,7 @@ class Trainer:
             "criterion": json.dumps(self.criterion),
             "last_eval": json.dumps(self.last_eval),
             "diverged": json.dumps(self.diverged),
+            "initial_loss": json.dumps(self.initial_loss),
         }
 
     def _take_snapshot(self) -> None:
@@ -277,6 +280,7 @@ class Trainer:
         self.last_eval = json.loads(state["last_eval"])
         self.diverged = json.loads(state.get("diverged", "[]"))
         self.freeze.reset([d["member"] for d in self.diverged])
+        self.initial_loss = json.loads(state.get("initial_loss", "null"))
 
     def checkpoint(self) -> None:
         """Snapshot in memory (for rollback) and, with a run directory, on disk."""
@@ -339,7 +343,10 @@ class Trainer:
                 task = self.current_task()
                 batch = task.generate(self.tc.batch_size, self.tc.seed, index=self.step)
                 loss = self.losses(batch, self._progress_value())
-                flagged = bad_members(loss, self.tc.divergence_loss)
+                if self.initial_loss is None:
+                    self.initial_loss = loss.detach().cpu().double().tolist()
+                limit = divergence_limit(self.tc.divergence_loss, self.initial_loss)
+                flagged = bad_members(loss, limit)
                 bad = self._diverging(flagged, loss_reason(loss, flagged))
                 if bad is None:
                     alive = self.freeze.alive.to(loss.device)

@@ -79,6 +79,9 @@ class _Decision(YangTask):
         chosen = np.where(choice == 1, conditions["stim1_loc"], conditions["stim2_loc"])
         return {"choice": choice.astype(np.int64), "response_loc": chosen.astype(np.float64)}
 
+    def choice_candidates(self, conditions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {f"stim{k}": np.asarray(conditions[f"stim{k}_loc"], np.float64) for k in (1, 2)}
+
     def _rings(
         self, conditions: dict[str, np.ndarray], windows: dict[int, tuple[np.ndarray, np.ndarray]]
     ) -> list[Stimulus]:

@@ -42,3 +42,38 @@ def last_step_correct(
         (fixation < FIXATION_THRESHOLD) & on_target,
     )
     return correct.astype(np.float64)
+
+
+def last_step_choices(
+    outputs: np.ndarray, lengths: np.ndarray, candidates: dict[str, np.ndarray]
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """The choice of each trial as the metric reads it, one-hot (B, C).
+
+    Choices are ``fixation`` (fixation output > 0.5 at the last step), then each candidate
+    (a name -> (B,) angle in rad, NaN where it does not apply: e.g. the two stimulus
+    locations of a decision task) whose angle lies closer than 0.2*pi to the population
+    vector of the ring outputs (the nearest candidate when several do), and ``other`` (a
+    response near no candidate).
+    """
+    last = outputs[np.asarray(lengths) - 1, np.arange(outputs.shape[1])]
+    read_out = population_vector(last[:, 1:])
+    names = ("fixation", *candidates, "other")
+    distance = np.stack(
+        [
+            np.where(
+                np.isnan(angle) | np.isnan(read_out),
+                np.inf,
+                circular_distance(np.nan_to_num(read_out), np.nan_to_num(angle)),
+            )
+            for angle in (np.asarray(a, dtype=np.float64) for a in candidates.values())
+        ],
+        axis=1,
+    )
+    pick = np.where(
+        last[:, 0] > FIXATION_THRESHOLD,
+        0,
+        np.where(
+            distance.min(axis=1) < ANGLE_TOLERANCE_RAD, 1 + distance.argmin(axis=1), len(names) - 1
+        ),
+    )
+    return names, np.eye(len(names))[pick]

@@ -22,7 +22,7 @@ from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.recommended import Recommended
 from rnnzoo.tasks.yang2019.encoding import INPUT_NAMES, OUTPUT_NAMES, rule_unit
 from rnnzoo.tasks.yang2019.params import YangParams
-from rnnzoo.tasks.yang2019.performance import last_step_correct
+from rnnzoo.tasks.yang2019.performance import last_step_choices, last_step_correct
 from rnnzoo.tasks.yang2019.trial import Stimulus, Timeline, cost_mask, paint_inputs, paint_targets
 
 METRIC = Metric(
@@ -142,6 +142,19 @@ class YangTask(Task):
 
     def _score(self, outputs: np.ndarray, batch: TrialBatch) -> np.ndarray:
         return last_step_correct(outputs, batch.lengths, batch.conditions["response_loc"])
+
+    def choice_candidates(self, conditions: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Name -> (B,) angle (rad) of each direction a response can be read as: the correct
+        response direction (NaN where the trial must end in fixation); decision tasks name
+        their two stimuli."""
+        return {"response": np.asarray(conditions["response_loc"], dtype=np.float64)}
+
+    def decode_choices(
+        self, outputs: np.ndarray, batch: TrialBatch
+    ) -> tuple[tuple[str, ...], np.ndarray]:
+        """(choice names, one-hot (B, C)): the metric's read-out of each trial's last step
+        (fixation, a candidate direction within 0.2*pi, or other)."""
+        return last_step_choices(outputs, batch.lengths, self.choice_candidates(batch.conditions))
 
     # ---- psychometric batches --------------------------------------------------------------
     def psychometric_conditions(self, **values: Any) -> dict[str, np.ndarray]:
