@@ -5,10 +5,16 @@ circuit; writes OUT/summary.json (atomically) and the figures, and returns the s
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.analysis import plots
@@ -36,7 +42,7 @@ LATENT_ITERS = 500
 def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Network, Any]:
     """(RunConfig, the standalone network (ensemble ``member``), task) of a run directory."""
     from rnnzoo.models import load_model
-    from rnnzoo.training.build import build_task
+    from rnnzoo.training.build import build_task, check_fits
     from rnnzoo.training.config import RunConfig
 
     run_dir = Path(run_dir)
@@ -48,11 +54,24 @@ def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Netwo
         )
     config = RunConfig.from_yaml(run_dir / "config.yaml")
     net = load_model(run_dir / "model.safetensors")
+    for name, tensor in net.state_dict().items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise InvalidParameterError(
+                f"'{run_dir / 'model.safetensors'}': weight '{name}' holds NaN or infinite "
+                "values (a diverged or damaged network); there is nothing to analyse"
+            )
+    task = build_task(config)
+    try:
+        check_fits(net, config, task)
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(
+            f"'{run_dir}': its config.yaml and model.safetensors disagree ({exc})"
+        ) from None
     if member is not None and not 0 <= member < (net.config.ensemble or 1):
         raise InvalidParameterError(
             f"'member' must be in [0, {net.config.ensemble or 1}) for this run; got {member}"
         )
-    return config, single_network(net, member), build_task(config)
+    return config, single_network(net, member), task
 
 
 def analysis_batch(task: Any, seed: int) -> TrialBatch:
@@ -103,9 +122,20 @@ def analyze_run(
     out = Path(run_dir) / "analysis" if out is None else Path(out)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'out': '{out}' is a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    if not out.parent.is_dir():
+        raise InvalidParameterError(f"'out': folder '{out.parent}' does not exist")
+    with staged_folder(out) as stage:
+        return _analyze(run_dir, stage, config, net, task, member, latent_circuit, seed)
+
+
+def _analyze(run_dir, out: Path, config, net, task, member, latent_circuit: bool, seed: int):
     batch = analysis_batch(task, seed)
     sim = simulate(net, batch.inputs)
+    if not np.isfinite(sim.states).all():
+        raise InvalidParameterError(
+            f"'{run_dir}': the network's activity becomes NaN or infinite on the test trials "
+            "(diverged or damaged weights); there is nothing to analyse"
+        )
     valid = batch.valid
     rest = resting_input(batch)
     fixed = fixed_points_from_trajectories(net, sim.states[valid][None], rest, seed=seed)
@@ -138,6 +168,23 @@ def analyze_run(
     with atomic_path(out / "summary.json") as tmp:
         Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A hidden folder beside ``out`` to write into; on success its files replace those of the
+    same name in ``out`` (created if needed), on any error it is removed and ``out`` is as it
+    was (nothing half-made is left)."""
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        yield stage
+        if not out.exists():
+            stage.rename(out)
+            return
+        for item in stage.iterdir():
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _with_projections(fixed: FixedPoints, space) -> dict[str, Any]:

@@ -74,14 +74,18 @@ def build_config(
     target_perf: float | None,
     seed: int | None,
     device: str | None,
+    base: Any = None,
 ) -> Any:
-    """The `RunConfig` the command line describes (file, then options, then --set)."""
+    """The `RunConfig` the command line describes (file, then options, then --set); ``base``
+    (a `RunConfig`, e.g. the run's own when resuming) replaces the defaults."""
     from rnnzoo.models import get_model_class
     from rnnzoo.tasks import get_task_class
     from rnnzoo.training.config import RunConfig, run_config
 
     if config_file is not None:
         data = RunConfig.from_yaml(config_file).model_dump(mode="json")
+    elif base is not None:
+        data = base.model_dump(mode="json")
     else:
         data = {
             "task": {"task": DEFAULT_TASK, "version": "vanilla"},
@@ -168,20 +172,24 @@ def _run(*, out: Path, resume: bool, db: Path | None, report: bool, **options: A
     import torch
 
     from rnnzoo.training import train as run_training
+    from rnnzoo.training.checkpoint import latest_checkpoint
     from rnnzoo.training.config import RunConfig
+    from rnnzoo.training.results import RESERVED_NAMES
 
     torch.set_num_threads(1)
-    given = any(v is not None for v in options.values())
-    if resume and not given and (out / "config.yaml").is_file():
-        config = RunConfig.from_yaml(out / "config.yaml")
-    else:
-        config = build_config(**options)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'--out': '{out}' is a file, not a folder")
-    if not resume and (out / "checkpoints" / "latest.json").is_file():
-        raise InvalidParameterError(
-            f"'--out': '{out}' already holds a run; continue it with --resume or choose a new folder"
-        )
+    if out.name in RESERVED_NAMES:
+        raise InvalidParameterError(f"'--out': '{out.name}' is the name of the results table")
+    if resume:  # the run's own config, with the changes given (checked by the trainer)
+        if latest_checkpoint(out / "checkpoints") is None or not (out / "config.yaml").is_file():
+            raise InvalidParameterError(
+                f"'--out': '{out}' holds no run to resume (no checkpoint and config.yaml); "
+                "start one there without --resume"
+            )
+        config = build_config(**options, base=RunConfig.from_yaml(out / "config.yaml"))
+    else:
+        config = build_config(**options)
     result = run_training(config, out, resume=resume, db=db)
     perf = "n/a" if result.final_performance is None else f"{result.final_performance:.3f}"
     typer.echo(

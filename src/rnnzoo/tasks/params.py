@@ -17,7 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rnnzoo.errors import InvalidParameterError, did_you_mean
 from rnnzoo.tasks.timing import DURATION_TYPES, steps
 
-__all__ = ["TaskParams", "constraint_text", "ms_field", "parse_validation_error", "validate_params"]
+MAX_DURATION_STEPS = 100_000
+"""The longest duration a task parameter may have, in steps of its dt_ms (every task)."""
+
+__all__ = [
+    "MAX_DURATION_STEPS",
+    "TaskParams",
+    "constraint_text",
+    "ms_field",
+    "parse_validation_error",
+    "validate_params",
+]
 
 
 def ms_field(
@@ -83,6 +93,13 @@ class TaskParams(BaseModel):
                 continue
             values = value.support_ms() if isinstance(value, DURATION_TYPES) else (float(value),)
             for ms in values:
+                if not ms * (1 / self.dt_ms) <= MAX_DURATION_STEPS:  # also inf and NaN
+                    shown = f"{value:g}" if isinstance(value, float) else str(value)
+                    raise ValueError(
+                        f"'{name}' = {shown} ms is more than {MAX_DURATION_STEPS} steps at "
+                        f"dt_ms={self.dt_ms:g} (at most {MAX_DURATION_STEPS * self.dt_ms:g} "
+                        "ms); shorten it or use a larger dt_ms"
+                    )
                 if ms == 0 and not extra.get("allow_zero"):
                     raise ValueError(
                         f"'{name}' must be > 0 ms (this epoch cannot be absent); got {value}"
@@ -138,7 +155,7 @@ def constraint_text(info: Any) -> str:
             bound = getattr(meta, attr, None)
             if bound is not None and isinstance(meta, at.Gt | at.Ge | at.Lt | at.Le | at.Interval):
                 parts.append(
-                    f"{symbol} {bound:g}" if isinstance(bound, int | float) else f"{symbol} {bound}"
+                    f"{symbol} {bound:g}" if isinstance(bound, float) else f"{symbol} {bound}"
                 )
     return " and ".join(parts)
 

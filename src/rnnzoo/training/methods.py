@@ -79,6 +79,7 @@ __all__ = ["LEAKY_KINDS", "METHOD_NAMES", "Method", "make_method"]
 
 METHOD_NAMES = ("control", "cd", "sctt", "dasc")
 LEAKY_KINDS = ("leaky_rate", "leaky_current")
+MAX_SKIP_STEP = 10_000_000
 
 
 # --- hyperparameters ------------------------------------------------------------------------
@@ -122,9 +123,12 @@ class SkipParams(_Params):
     @model_validator(mode="after")
     def _check_skip_steps(self) -> SkipParams:
         steps = self.skip_steps
-        if isinstance(steps, list) and (len(steps) < 2 or min(steps) < 0):
+        if isinstance(steps, list) and (
+            len(steps) < 2 or min(steps) < 0 or max(steps) > MAX_SKIP_STEP
+        ):
             raise ValueError(
-                f"'skip_steps' must list at least 2 steps >= 0 (a skip joins two); got {steps}"
+                f"'skip_steps' must list at least 2 steps >= 0 and <= {MAX_SKIP_STEP} (a skip "
+                f"joins two); got {steps}"
             )
         if isinstance(steps, str) and not steps:
             raise ValueError("'skip_steps' must name a condition; got ''")
