@@ -99,14 +99,17 @@ def _expanded_size(root: Node) -> int:
 
 def load_yaml(text: str, where: str) -> Any:
     """The plain data of YAML ``text`` within the limits above; ``where`` names it in errors."""
-    loader = _LimitedLoader(text)
     try:
-        root = loader.get_single_node()
-        if root is None:
-            return None
-        if _expanded_size(root) > MAX_NODES:
-            raise _RefusedError(f"expands to more than {MAX_NODES} values (through aliases)")
-        return loader.construct_document(root)
+        loader = _LimitedLoader(text)  # checks that every character is printable
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                return None
+            if _expanded_size(root) > MAX_NODES:
+                raise _RefusedError(f"expands to more than {MAX_NODES} values (through aliases)")
+            return loader.construct_document(root)
+        finally:
+            loader.dispose()
     except _RefusedError as exc:
         raise InvalidParameterError(f"{where} is refused: {exc}") from None
     except yaml.YAMLError as exc:
@@ -114,8 +117,6 @@ def load_yaml(text: str, where: str) -> Any:
         raise InvalidParameterError(f"{where} is not valid YAML: {first}") from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2020-13-45
         raise InvalidParameterError(f"{where} holds a value YAML cannot read: {exc}") from None
-    finally:
-        loader.dispose()
 
 
 def read_yaml(path: str | Path, what: str) -> Any:

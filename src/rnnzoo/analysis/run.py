@@ -32,6 +32,7 @@ from rnnzoo.analysis.weights import recurrent_blocks, weight_spectrum
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network
 from rnnzoo.tasks.batch import TrialBatch
+from rnnzoo.tasks.seeding import check_seed
 
 MAX_TRIALS = 256  # trials of the test grid analysed (the first ones)
 N_EXAMPLE_TRIALS = 3
@@ -116,8 +117,7 @@ def analyze_run(
     """Analyse ``run_dir`` (member ``member`` of an ensemble, 0 by default) and write
     ``out`` (default RUN_DIR/analysis)/summary.json plus PNG figures; returns the summary
     (see the README's "Analysis" section for its keys; inf and NaN become None)."""
-    if seed < 0:
-        raise InvalidParameterError(f"'seed' must be >= 0; got {seed}")
+    seed = check_seed(seed)
     config, net, task = load_run(run_dir, member)
     out = Path(run_dir) / "analysis" if out is None else Path(out)
     if out.exists() and not out.is_dir():

@@ -14,7 +14,7 @@ from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
 
 MAX_UNITS = 1_000_000  # neurons of one network (and every neuron count of its options)
-TimeConstant = Annotated[float, Field(gt=0, le=1e6)]  # ms
+TimeConstant = Annotated[float, Field(gt=0, le=1e12)]  # ms (1e9: an integrator, as tests use)
 Gain = Annotated[float, Field(ge=0, le=1e3)]
 NoiseLevel = Annotated[float, Field(ge=0, le=1e3)]
 Probability = Annotated[float, Field(gt=0, le=1)]

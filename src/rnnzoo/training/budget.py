@@ -9,9 +9,9 @@ kind's ``weight_blocks``; 3 for the GRU, 4 for the LSTM):
 - weights: M G (N^2 + N (I + O + 2)) floats, four times (weights, gradients, Adam's two
   moments); low rank R counts 2 N R instead of N^2;
 - trials: (B + B_eval) T (I + 2 O) floats plus the float64 input noise;
-- activations: M (B + B_eval) T N x the kind's ``activation_bytes`` (measured peak bytes per
-  unit, trial and step: 32 for the leaky and vanilla networks, 56 GRU, 72 LSTM; half with
-  ``memory="recompute"``); training and evaluation buffers are both kept between steps.
+- activations: M max(B, B_eval) T N x the kind's ``activation_bytes`` (measured peak bytes
+  per unit, trial and step: 32 for the leaky and vanilla networks, 56 GRU, 72 LSTM; half
+  with ``memory="recompute"``); evaluation reuses the buffers of training.
 
 The estimate errs on the large side by up to about 1.5x; trials whose length is a random
 count (not a duration law) may be a little longer than the probe's.
@@ -26,6 +26,8 @@ from rnnzoo.memory import FLOAT_BYTES, batch_bytes, check_budget, check_probe_fi
 from rnnzoo.memory import longest_trial_steps as _trial_steps
 from rnnzoo.training.config import RunConfig
 
+MODEL_KEYWORDS = ("member",)  # keywords of make_model that a config's options may carry
+
 
 def run_memory(config: RunConfig, task: Any, trial_steps: int) -> dict[str, float]:
     """Estimated bytes of training ``config`` on ``task`` by part (see the module docstring)."""
@@ -34,20 +36,22 @@ def run_memory(config: RunConfig, task: Any, trial_steps: int) -> dict[str, floa
 
     spec, tc = config.model, config.train
     cls = get_model_class(spec.kind)
-    options = validate_options(spec.kind, cls.Options, spec.options)
+    options = validate_options(
+        spec.kind, cls.Options, {k: v for k, v in spec.options.items() if k not in MODEL_KEYWORDS}
+    )
     members, units = spec.ensemble or 1, options.n_hidden
     rank = getattr(options, "rank", None)
     recurrent = 2 * units * rank if rank else units * units
     io = units * (task.n_inputs + task.n_outputs + 2) + task.n_outputs
     weights = members * cls.weight_blocks * (recurrent + io) * FLOAT_BYTES * 4
-    trials = tc.batch_size + tc.eval_batch_size
     per_unit_step = cls.activation_bytes / (
         2 if getattr(options, "memory", "") == "recompute" else 1
     )
+    largest = max(tc.batch_size, tc.eval_batch_size)  # evaluation reuses training's buffers
     return {
         "weights and optimiser state": float(weights),
-        "trials": batch_bytes(task, trials, trial_steps),
-        "activations": float(members) * trials * trial_steps * units * per_unit_step,
+        "trials": batch_bytes(task, tc.batch_size + tc.eval_batch_size, trial_steps),
+        "activations": float(members) * largest * trial_steps * units * per_unit_step,
     }
 
 

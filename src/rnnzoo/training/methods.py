@@ -380,6 +380,13 @@ class _SkipConnections(Method):
         points[listed, np.arange(batch)[:, None]] = True
         return points
 
+    def check_task(self, task: Any) -> None:
+        """Raise before training when the skip points cannot be placed on ``task``'s trials (a
+        condition it lacks, steps beyond a trial), checked on a small held-out batch."""
+        if self.params.skip_steps is not None:
+            batch = task.generate(2, 0, split="validation")
+            self.skip_points(batch.n_steps, batch.batch_size, batch.conditions)
+
     def outputs(self, net, inputs, progress, generator=None, *, conditions=None):
         beta = self.beta(progress)
         self.check(net)

@@ -127,6 +127,8 @@ class Trainer:
         self.method = method if method is not None else build_method(config)
         if hasattr(self.method, "check"):
             self.method.check(self.net)  # e.g. CD/SCTT/DASC need a leaky network
+        if hasattr(self.method, "check_task"):
+            self.method.check_task(self.task)  # e.g. skip points the trials cannot have
         self.n_models = self.net.n_models
         self.target = target_performance(config, self.task)
         self.progress = sys.stderr.isatty() if progress is None else progress
@@ -284,10 +286,16 @@ class Trainer:
         if saved.is_file():
             check_resumable(RunConfig.from_yaml(saved), self.config, self.out)
         net, state = load_checkpoint(path, self.device)
-        try:
-            check_fits(net, self.config, self.task)
-        except InvalidParameterError as exc:
-            raise InvalidParameterError(f"checkpoint '{path}': {exc}") from None
+        saved, built = net.config.model_dump(), self.net.config.model_dump()
+        if saved != built:
+            diff = [
+                f"{k}: checkpoint {saved[k]!r}, run {built[k]!r}"
+                for k in built
+                if saved[k] != built[k]
+            ]
+            raise InvalidParameterError(
+                f"checkpoint '{path}' does not fit this run's network ({'; '.join(diff)})"
+            )
         self._restore(net.state_dict(), state)
         self._take_snapshot()
         return True
