@@ -17,15 +17,14 @@ from schema_values import unbounded_leaves
 from rnnzoo.bench.sweep import SeedRange, Sweep
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.gui.runs import RunManager
-from rnnzoo.memory import BUDGET_ENV
 from rnnzoo.models import get_model_class, model_kinds
 from rnnzoo.models.base import ModelConfig
 from rnnzoo.tasks import get_task_class, task_names
-from rnnzoo.training.budget import run_memory
 from rnnzoo.training.build import build_task
 from rnnzoo.training.config import ModelSpec, Ramp, TrainConfig
 from rnnzoo.training.methods import make_method
 
+BUDGET_ENV = "RNNZOO_MEMORY_GB"
 VALIDATED = {"SkipParams.skip_steps (int: {})"}  # bounded by its validator (see the fuzz test)
 
 
@@ -127,6 +126,8 @@ def test_the_estimate_is_close_to_the_measured_peak(kind):
         "model": {"kind": kind, "options": {"n_hidden": 128}},
         "train": {"batch_size": 64, "eval_batch_size": 64, "max_steps": 2, "eval_every": 1},
     }
+    from rnnzoo.training.budget import run_memory
+
     config = small().model_validate(data)
     estimate = sum(run_memory(config, build_task(config), 800).values())
     proc = subprocess.run(

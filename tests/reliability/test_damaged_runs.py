@@ -34,7 +34,10 @@ def copy_of(finished, tmp_path):
 
 
 def resume(run, *extra):
-    return invoke("train", "--out", str(run), "--resume", "--max-steps", "8", "--no-report", *extra)
+    """`rnnzoo train --resume` with a larger budget (the run's own config file given too)."""
+    config = str(run / "config.yaml")
+    args = ["--resume", "--config", config, "--max-steps", "8", "--no-report", *extra]
+    return invoke("train", "--out", str(run), *args)
 
 
 def latest_state(run):

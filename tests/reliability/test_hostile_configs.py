@@ -9,9 +9,10 @@ import pytest
 import yaml
 from helpers import files_under, invoke, one_line_error
 
-from rnnzoo._yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from rnnzoo.bench.sweep import load_sweep
 from rnnzoo.errors import InvalidParameterError
+
+MAX_BYTES, MAX_DEPTH, MAX_NODES = 1_000_000, 32, 100_000  # the limits of rnnzoo._yaml
 
 
 def bomb(indent: str) -> str:

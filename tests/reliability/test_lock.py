@@ -13,7 +13,6 @@ from helpers import invoke, one_line_error, rnnzoo_process, small
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.gui.runs import PID_FILE, RunManager
-from rnnzoo.training.lock import LOCK_FILE, run_lock
 from rnnzoo.training.results import read_runs
 
 WAIT_S = 180
@@ -60,6 +59,8 @@ def test_second_writer_is_refused_while_a_gui_run_trains(tmp_path):
 
 
 def test_lock_is_reentrant_in_a_thread_and_exclusive_across_threads(tmp_path):
+    from rnnzoo.training.lock import LOCK_FILE, run_lock
+
     run = tmp_path / "run"
     errors = []
 
@@ -80,6 +81,8 @@ def test_lock_is_reentrant_in_a_thread_and_exclusive_across_threads(tmp_path):
 
 
 def test_a_refused_start_leaves_no_folder(tmp_path):
+    from rnnzoo.training.lock import run_lock
+
     run = tmp_path / "new"
     with pytest.raises(RuntimeError), run_lock(run):
         raise RuntimeError("the run failed before writing anything")

@@ -179,7 +179,7 @@ def _run(*, out: Path, resume: bool, db: Path | None, report: bool, **options: A
     torch.set_num_threads(1)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'--out': '{out}' is a file, not a folder")
-    if out.name in RESERVED_NAMES:
+    if out.name.lower() in RESERVED_NAMES:
         raise InvalidParameterError(f"'--out': '{out.name}' is the name of the results table")
     if resume:  # the run's own config, with the changes given (checked by the trainer)
         if latest_checkpoint(out / "checkpoints") is None or not (out / "config.yaml").is_file():

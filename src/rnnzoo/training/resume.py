@@ -23,7 +23,8 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
 
 def config_differences(saved: RunConfig, given: RunConfig) -> dict[str, tuple[Any, Any]]:
     """Settings (dotted names) in which ``given`` differs from ``saved`` beyond `RESUMABLE`:
-    name -> (the run's value, the given value)."""
+    name -> (the run's value, the given value), shallow names first (``task.task`` before
+    ``task.params.n_bits``)."""
     old, new = _flat(saved.model_dump(mode="json")), _flat(given.model_dump(mode="json"))
     for name in RESUMABLE:
         old.pop(f"train.{name}", None)
@@ -31,7 +32,7 @@ def config_differences(saved: RunConfig, given: RunConfig) -> dict[str, tuple[An
     missing = object()
     return {
         key: (old.get(key), new.get(key))
-        for key in sorted(old.keys() | new.keys())
+        for key in sorted(old.keys() | new.keys(), key=lambda k: (k.count("."), k))
         if old.get(key, missing) != new.get(key, missing)
     }
 
