@@ -55,6 +55,17 @@ def run_config_data(kind, n, batch, eval_batch, trial_ms, ensemble, extra) -> di
     }
 
 
+def measured_peak(data: dict) -> float:
+    """Bytes by which the peak RSS of a fresh process grows while it trains the run config
+    ``data`` (plain data) for its max_steps."""
+    env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, json.dumps(data)],
+        capture_output=True, text=True, env=env, check=True, timeout=1800,
+    )  # fmt: skip
+    return float(out.stdout.split()[-1])
+
+
 def main() -> None:
     sys.path.insert(0, SRC)
     from rnnzoo.memory import longest_trial_steps
@@ -62,7 +73,6 @@ def main() -> None:
     from rnnzoo.training.build import build_task
     from rnnzoo.training.config import run_config
 
-    env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
     print(
         "| kind | N | B | B_eval | T | M | options | estimate (MB) | measured (MB) | estimate / measured |"
     )
@@ -73,11 +83,7 @@ def main() -> None:
         task = build_task(config)
         steps = longest_trial_steps(task)
         estimate = sum(run_memory(config, task, steps).values())
-        out = subprocess.run(
-            [sys.executable, "-c", MEASURE, json.dumps(data)],
-            capture_output=True, text=True, env=env, check=True,
-        )  # fmt: skip
-        measured = float(out.stdout.split()[-1])
+        measured = measured_peak(data)
         kind, n, batch, eval_batch, _, ensemble, extra = row
         options = ", ".join(f"{k}={v}" for k, v in extra.items()) or "-"
         print(

@@ -16,6 +16,7 @@ from rnnzoo.training import RunConfig
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 TASK = {"task": "flipflop", "params": {"trial_ms": 300.0, "input_end_ms": 250.0}}
+MODEL = {"kind": "leaky_rate", "options": {"n_hidden": 16, "recurrent_noise": 0.05}}
 TINY_CLI = [  # `rnnzoo train` options of a tiny, quick run
     "--set", "n_hidden=16",
     "--set", "trial_ms=300",
@@ -29,20 +30,10 @@ TINY_CLI = [  # `rnnzoo train` options of a tiny, quick run
 
 
 def small(**train: Any) -> RunConfig:
-    """A 16-unit leaky network on a short flip-flop, a few steps."""
-    base = {
-        "batch_size": 8,
-        "max_steps": 12,
-        "eval_every": 4,
-        "eval_batch_size": 16,
-        "checkpoint_every": 5,
-        "target_performance": 1.0,
-    }
-    return RunConfig(
-        task=TASK,
-        model={"kind": "leaky_rate", "options": {"n_hidden": 16, "recurrent_noise": 0.05}},
-        train={**base, **train},
-    )
+    """A 16-unit leaky network on a short flip-flop, a few steps (``train`` settings changed)."""
+    settings = {"batch_size": 8, "max_steps": 12, "eval_every": 4, "eval_batch_size": 16}
+    settings.update(checkpoint_every=5, target_performance=1.0)
+    return RunConfig(task=TASK, model=MODEL, train={**settings, **train})
 
 
 def invoke(*args: str) -> Any:

@@ -4,14 +4,13 @@ and checked against a stated budget before any file is written."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import importlib.util
 import warnings
+from pathlib import Path
 
 import pytest
 import yaml
-from helpers import env, files_under, invoke, one_line_error, small
+from helpers import files_under, invoke, one_line_error, small
 from schema_values import unbounded_leaves
 
 from rnnzoo.bench.sweep import SeedRange, Sweep
@@ -104,16 +103,13 @@ def test_gui_and_sweeps_check_the_budget_before_writing(tmp_path, monkeypatch):
     assert not (tmp_path / "bench").exists()
 
 
-MEASURE = """
-import json, resource, sys, torch
-torch.set_num_threads(1)
-from rnnzoo.training.config import run_config
-from rnnzoo.training.trainer import Trainer
-config = run_config(json.loads(sys.argv[1]))
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-Trainer(config, None, progress=False).run()
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
-"""
+def measured_peak(data: dict) -> float:
+    """`benchmarks/bench_memory_estimate.py`'s measurement: peak RSS growth of a real run."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_memory_estimate.py"
+    spec = importlib.util.spec_from_file_location("bench_memory_estimate", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.measured_peak(data)
 
 
 @pytest.mark.slow
@@ -130,9 +126,5 @@ def test_the_estimate_is_close_to_the_measured_peak(kind):
 
     config = small().model_validate(data)
     estimate = sum(run_memory(config, build_task(config), 800).values())
-    proc = subprocess.run(
-        [sys.executable, "-c", MEASURE, json.dumps(data)],
-        capture_output=True, text=True, env=env(), timeout=600, check=True,
-    )  # fmt: skip
-    measured = float(proc.stdout.split()[-1])
+    measured = measured_peak(data)
     assert measured <= estimate <= 3 * measured, (measured, estimate)
