@@ -8,10 +8,16 @@ poorly.  The settings are `rnnzoo.analysis.settings.AnalysisSettings`."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.analysis import plots
@@ -32,6 +38,7 @@ from rnnzoo.analysis.weights import recurrent_blocks, weight_spectrum
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network
 from rnnzoo.tasks.batch import TrialBatch
+from rnnzoo.tasks.seeding import check_seed
 
 N_EXAMPLE_TRIALS = 3
 
@@ -39,7 +46,7 @@ N_EXAMPLE_TRIALS = 3
 def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Network, Any]:
     """(RunConfig, the standalone network (ensemble ``member``), task) of a run directory."""
     from rnnzoo.models import load_model
-    from rnnzoo.training.build import build_task
+    from rnnzoo.training.build import build_task, check_fits
     from rnnzoo.training.config import RunConfig
 
     run_dir = Path(run_dir)
@@ -51,11 +58,24 @@ def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Netwo
         )
     config = RunConfig.from_yaml(run_dir / "config.yaml")
     net = load_model(run_dir / "model.safetensors")
+    for name, tensor in net.state_dict().items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise InvalidParameterError(
+                f"'{run_dir / 'model.safetensors'}': weight '{name}' holds NaN or infinite "
+                "values (a diverged or damaged network); there is nothing to analyse"
+            )
+    task = build_task(config)
+    try:
+        check_fits(net, config, task)
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(
+            f"'{run_dir}': its config.yaml and model.safetensors disagree ({exc})"
+        ) from None
     if member is not None and not 0 <= member < (net.config.ensemble or 1):
         raise InvalidParameterError(
             f"'member' must be in [0, {net.config.ensemble or 1}) for this run; got {member}"
         )
-    return config, single_network(net, member), build_task(config)
+    return config, single_network(net, member), task
 
 
 def analysis_batch(task: Any, seed: int, max_trials: int = 256) -> TrialBatch:
@@ -127,21 +147,33 @@ def analyze_run(
     ``out`` (default RUN_DIR/analysis)/summary.json plus PNG figures; returns the summary
     (see the README's "Analysis" section for its keys; inf and NaN become None).  ``settings``:
     `AnalysisSettings` or a dict of its fields (the defaults when None)."""
-    if seed < 0:
-        raise InvalidParameterError(f"'seed' must be >= 0; got {seed}")
+    seed = check_seed(seed)
     if not isinstance(settings, AnalysisSettings):
         settings = analysis_settings(settings)
     config, net, task = load_run(run_dir, member)
     out = Path(run_dir) / "analysis" if out is None else Path(out)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'out': '{out}' is a file, not a folder")
+    if not out.parent.is_dir():
+        raise InvalidParameterError(f"'out': folder '{out.parent}' does not exist")
     batch = analysis_batch(task, seed, settings.max_trials)
+    latent = _latent_size(net, batch, settings) if latent_circuit else None  # checked first
+    with staged_folder(out) as stage:
+        return _analyze(run_dir, stage, config, net, task, member, batch, latent, seed, settings)
+
+
+def _analyze(
+    run_dir, out: Path, config, net, task, member, batch, latent, seed: int, settings
+) -> dict[str, Any]:
     rest = resting_input(batch)
     fp_input = constant_input(settings.fp_input, tuple(batch.input_names), rest)
-    latent = _latent_size(net, batch, settings) if latent_circuit else None  # checked first
-    out.mkdir(parents=True, exist_ok=True)
     warnings = training_warnings(run_dir)
     sim = simulate(net, batch.inputs)
+    if not np.isfinite(sim.states).all():
+        raise InvalidParameterError(
+            f"'{run_dir}': the network's activity becomes NaN or infinite on the test trials "
+            "(diverged or damaged weights); there is nothing to analyse"
+        )
     valid = batch.valid
     fixed = fixed_points_from_trajectories(
         net,
@@ -189,6 +221,23 @@ def analyze_run(
     with atomic_path(out / "summary.json") as tmp:
         Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A hidden folder beside ``out`` to write into; on success its files replace those of the
+    same name in ``out`` (created if needed), on any error it is removed and ``out`` is as it
+    was (nothing half-made is left)."""
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        yield stage
+        if not out.exists():
+            stage.rename(out)
+            return
+        for item in stage.iterdir():
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _with_projections(fixed: FixedPoints, space) -> dict[str, Any]:

@@ -49,17 +49,21 @@ def interrupt_on_signals() -> None:
 
 
 def _job_entry(task: JobTask, pipe: Any) -> None:
-    """Body of a local worker process: run the job, send its result to the parent.  The
-    process leaves the terminal's process group, so a Ctrl-C reaches it once, forwarded by
-    the parent (a second SIGINT could cut its checkpoint short)."""
+    """Body of a local worker process: run the job, send its result to the parent (when the
+    parent is gone, as after a kill -9 of the runner, the worker ends quietly: its rows are
+    written).  The process leaves the terminal's process group, so a Ctrl-C reaches it once,
+    forwarded by the parent (a second SIGINT could cut its checkpoint short)."""
     os.setpgid(0, 0)
     interrupt_on_signals()  # also when the sweep was started with SIGINT ignored (nohup, &)
     try:
         result = run_job(task)
     except KeyboardInterrupt:  # before training started (e.g. while importing torch)
         result = record_end(task, "interrupted")
-    pipe.send(result)
-    pipe.close()
+    try:
+        pipe.send(result)
+        pipe.close()
+    except OSError:  # the runner is gone (killed): the job's rows are written; end quietly
+        pass
 
 
 @dataclass

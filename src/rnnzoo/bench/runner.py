@@ -64,6 +64,21 @@ def job_tasks(sweep: Sweep, jobs: list[Job]) -> list[JobTask]:
     ]
 
 
+def check_jobs_fit(jobs: list[Job]) -> None:
+    """Raise `InvalidParameterError` naming the first job that needs more memory than the
+    budget (`rnnzoo.training.budget`), before any job starts or any file is written."""
+    from rnnzoo.errors import InvalidParameterError
+    from rnnzoo.training.budget import check_config_fits
+
+    for job in jobs:
+        try:
+            check_config_fits(job.config)
+        except InvalidParameterError as exc:
+            run = job.runs[0]
+            labels = f"{run.task_label} x {run.model_label} x {run.method_label}"
+            raise InvalidParameterError(f"job {job.job_id} ({labels}): {exc}") from None
+
+
 def run_sweep(
     sweep: Sweep,
     executor: Executor,
@@ -75,6 +90,7 @@ def run_sweep(
     done = finished_run_ids(sweep)
     finished = {job.job_id for job in jobs if all(run.run_id in done for run in job.runs)}
     todo = [job for job in jobs if job.job_id not in finished]
+    check_jobs_fit(todo)
     outcome = SweepOutcome(jobs=len(jobs), skipped=sorted(finished))
 
     def collect(result: dict[str, Any]) -> None:

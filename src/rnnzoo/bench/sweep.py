@@ -18,12 +18,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
+from rnnzoo.tasks.seeding import MAX_SEED
 from rnnzoo.training.config import RunConfig, TrainConfig, read_yaml, run_config, train_config
 
 RUNNER_SETTINGS = {
@@ -68,8 +69,8 @@ class SeedRange(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start: int = Field(0, ge=0)
-    count: int = Field(ge=1)
+    start: int = Field(0, ge=0, le=MAX_SEED)
+    count: int = Field(ge=1, le=100_000)
 
 
 class DaskSettings(BaseModel):
@@ -81,7 +82,7 @@ class DaskSettings(BaseModel):
 
     cluster: Literal["local", "slurm"] = "local"
     slurm: dict[str, Any] = Field(default_factory=dict, description="SLURMCluster arguments")
-    jobs: int = Field(1, ge=1, description="Slurm jobs to request (cluster: slurm)")
+    jobs: int = Field(1, ge=1, le=10_000, description="Slurm jobs to request (cluster: slurm)")
 
 
 class Sweep(BaseModel):
@@ -95,9 +96,11 @@ class Sweep(BaseModel):
     models: tuple[ModelEntry, ...] = Field((ModelEntry(),), min_length=1)
     methods: tuple[MethodEntry, ...] = Field((MethodEntry(),), min_length=1)
     train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig settings")
-    seeds: tuple[int, ...] | SeedRange = Field((0,), description="network seeds")
-    data_seed: int = Field(0, ge=0, description="seed of trials, evaluation and noise")
-    ensemble: bool | int = Field(
+    seeds: tuple[Annotated[int, Field(ge=0, le=MAX_SEED)], ...] | SeedRange = Field(
+        (0,), description="network seeds"
+    )
+    data_seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of trials, evaluation and noise")
+    ensemble: Annotated[bool, Strict()] | Annotated[int, Field(ge=1, le=100_000)] = Field(
         True,
         description="true: the seeds of a cell train as one ensemble; false or 1: one "
         "network per job; k: at most k members per job",
@@ -219,8 +222,6 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
     seeds = sweep.seed_list()
     if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds) or not seeds:
         raise InvalidParameterError(f"{owner}: 'seeds' must be distinct integers >= 0; got {seeds}")
-    if not isinstance(sweep.ensemble, bool) and sweep.ensemble < 1:
-        raise InvalidParameterError(f"{owner}: 'ensemble' must be true, false or >= 1")
     for key, labels in (
         ("tasks", [task_label(t) for t in sweep.tasks]),
         ("models", [model_label(m) for m in sweep.models]),

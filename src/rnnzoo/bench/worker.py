@@ -18,17 +18,15 @@ died checkpoints and stops at the next step.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rnnzoo.bench.sweep import Job, Run
+from rnnzoo.training.lock import run_lock
 from rnnzoo.training.results import record_runs
 
 FINISHED = ("reached", "max_steps", "diverged", "stopped")
@@ -64,7 +62,7 @@ def run_job(task: JobTask) -> dict[str, Any]:
         return record_end(task, "failed", error_line(exc))
     record_rows(task, [{"status": "running"} for _ in job.runs])
     try:
-        with _locked(task.run_dir):
+        with run_lock(task.run_dir, wait=True):  # a second sweep waits for this job
             resumed_from, result, records = _train(task)
     except KeyboardInterrupt:
         return record_end(task, "interrupted")
@@ -125,11 +123,9 @@ def _train(task: JobTask) -> tuple[int | None, Any, list[dict[str, Any]]]:
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
     """The evaluation records of a run directory's metrics.jsonl (events left out)."""
-    path = run_dir / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [r for r in records if "performance_members" in r]
+    from rnnzoo.training.metrics import METRICS_FILE, read_metrics
+
+    return [r for r in read_metrics(run_dir / METRICS_FILE) if "performance_members" in r]
 
 
 def member_rows(job: Job, result: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -201,15 +197,3 @@ def _identity(task: JobTask, index: int) -> dict[str, Any]:
 def record_rows(task: JobTask, rows: list[dict[str, Any]]) -> None:
     """Write one row per run of the job (``rows[i]`` for member i) with its identity columns."""
     record_runs(task.db, [{**_identity(task, i), **row} for i, row in enumerate(rows)])
-
-
-@contextmanager
-def _locked(run_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the run directory (waits for another holder to finish)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+import typer.core
+from typer.core import TyperGroup
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError, RnnzooError
@@ -65,6 +67,38 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+class OneLineUsageErrors(TyperGroup):
+    """The `rnnzoo` command: a usage error (an unknown option, a value of the wrong type or out
+    of an option's range) is one line ``error: ...`` and exit status 2, like rnnzoo's own."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except _CLICK.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help (rich prints it at once)
+                if not (typer.core.HAS_RICH and self.rich_markup_mode is not None):
+                    exc.show()
+                sys.exit(exc.exit_code)
+            typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+_CLICK = sys.modules[typer.BadParameter.__module__]  # click's exceptions (typer may vendor click)
 
 
 def check_output_path(path: Path, suffixes: tuple[str, ...], option: str = "--out") -> Path:

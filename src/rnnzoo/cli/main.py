@@ -8,12 +8,13 @@ import typer
 
 from rnnzoo import __version__
 from rnnzoo.cli import bench, models, tasks
-from rnnzoo.cli._common import one_line_errors
+from rnnzoo.cli._common import OneLineUsageErrors, one_line_errors
 from rnnzoo.cli.analyze import analyze
 from rnnzoo.cli.gui import gui
 from rnnzoo.cli.train import settings_help, train
 
 app = typer.Typer(
+    cls=OneLineUsageErrors,
     help="rnnzoo: standardized cognitive tasks and recurrent networks for neuroscience.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -16,6 +16,7 @@ from rnnzoo.cli._common import (
     print_json,
     save_figure,
 )
+from rnnzoo.tasks.seeding import MAX_SEED
 
 app = typer.Typer(help="The task zoo: list, show, preview and export tasks.", no_args_is_help=True)
 
@@ -101,7 +102,7 @@ def preview(
     version: VersionOpt = "vanilla",
     sets: SetOpt = None,
     trials: Annotated[int, typer.Option(min=1, max=8, help="number of trials to draw")] = 3,
-    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="random seed")] = 0,
 ) -> None:
     """A figure of a few trials: inputs, targets and loss weights."""
     from rnnzoo.tasks import make
@@ -126,7 +127,7 @@ def export(
     batch_size: Annotated[
         int, typer.Option("--batch-size", "-b", min=1, max=1_000_000, help="trials")
     ],
-    seed: Annotated[int, typer.Option(min=0, help="random seed")],
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="random seed")],
     version: VersionOpt = "vanilla",
     sets: SetOpt = None,
     split: Annotated[str, typer.Option(help="train, validation or test stream")] = "train",

@@ -94,10 +94,12 @@ def build_config(
     device: str | None = None,
     recommended: bool = False,
     notes: list[str] | None = None,
+    base: Any = None,
 ) -> Any:
-    """The `RunConfig` the command line describes: the file (or the defaults), then the
-    options, then the task's recommended set-up (``recommended``), then --set.  Messages for
-    the user (where an ambiguous --set went, what --recommended set) are added to ``notes``."""
+    """The `RunConfig` the command line describes: the file (or the defaults, or ``base``, a
+    `RunConfig` such as the run's own when resuming), then the options, then the task's
+    recommended set-up (``recommended``), then --set.  Messages for the user (where an
+    ambiguous --set went, what --recommended set) are added to ``notes``."""
     from rnnzoo.models import get_model_class
     from rnnzoo.tasks import from_config, get_task_class, make
     from rnnzoo.training.config import RunConfig, run_config
@@ -105,6 +107,8 @@ def build_config(
 
     if config_file is not None:
         data = RunConfig.from_yaml(config_file).model_dump(mode="json")
+    elif base is not None:
+        data = base.model_dump(mode="json")
     else:
         data = {
             "task": {"task": DEFAULT_TASK, "version": "vanilla"},
@@ -208,23 +212,33 @@ def _run(
     import torch
 
     from rnnzoo.training import train as run_training
+    from rnnzoo.training.checkpoint import latest_checkpoint
     from rnnzoo.training.config import RunConfig
+    from rnnzoo.training.results import RESERVED_NAMES
 
     torch.set_num_threads(1)
-    given = recommended or any(v is not None for v in options.values())
-    if resume and not given and (out / "config.yaml").is_file():
-        config = RunConfig.from_yaml(out / "config.yaml")
-    else:
-        notes: list[str] = []
-        config = build_config(**options, recommended=recommended, notes=notes)
-        for note in notes:
-            typer.echo(f"note: {note}", err=True)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'--out': '{out}' is a file, not a folder")
-    if not resume and (out / "checkpoints" / "latest.json").is_file():
-        raise InvalidParameterError(
-            f"'--out': '{out}' already holds a run; continue it with --resume or choose a new folder"
-        )
+    if out.name.lower() in RESERVED_NAMES:
+        raise InvalidParameterError(f"'--out': '{out.name}' is the name of the results table")
+    notes: list[str] = []
+    if resume:  # the run's own config, with the changes given (checked by the trainer)
+        if latest_checkpoint(out / "checkpoints") is None or not (out / "config.yaml").is_file():
+            raise InvalidParameterError(
+                f"'--out': '{out}' holds no run to resume (no checkpoint and config.yaml); "
+                "start one there without --resume"
+            )
+        own = RunConfig.from_yaml(out / "config.yaml")
+        config = build_config(**options, recommended=recommended, notes=notes, base=own)
+    else:
+        if (out / "checkpoints" / "latest.json").is_file():
+            raise InvalidParameterError(
+                f"'--out': '{out}' already holds a run; continue it with --resume or choose a "
+                "new folder"
+            )
+        config = build_config(**options, recommended=recommended, notes=notes)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     result = run_training(config, out, resume=resume, db=db, report=report)
     perf = "n/a" if result.final_performance is None else f"{result.final_performance:.3f}"
     typer.echo(

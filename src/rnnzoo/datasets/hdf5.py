@@ -26,6 +26,7 @@ import numpy as np
 from rnnzoo import __version__
 from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError
+from rnnzoo.memory import check_export
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.registry import from_config
 from rnnzoo.tasks.seeding import SPLITS, check_batch_size, check_seed
@@ -90,6 +91,7 @@ def export_task(
     if split not in SPLITS:
         raise InvalidParameterError(f"'split' must be one of {', '.join(SPLITS)}; got {split!r}")
     _check_target(path)
+    check_export(task, batch_size)  # the batch must fit the memory budget (rnnzoo.memory)
     batch = task.generate(batch_size, seed, split=split, index=index)
     return save_batch(batch, path, seed=seed, split=split, index=index)
 

@@ -38,12 +38,24 @@ def read_analysis(run_dir: Path) -> Analysis | None:
     if not isinstance(summary, dict):
         return None
     listed = summary.get("figures") or {}
+    if not isinstance(listed, dict):
+        listed = {}
     names = [n for n in FIGURE_ORDER if n in listed] + [n for n in listed if n not in FIGURE_ORDER]
-    figures = {name: folder / str(listed[name]) for name in names}
+    figures = {name: figure_path(folder, listed[name]) for name in names}
     return Analysis(
         numbers={key: summary[key] for key in NUMBERS if key in summary},
-        figures={name: path for name, path in figures.items() if path.is_file()},
+        figures={name: path for name, path in figures.items() if path is not None},
     )
+
+
+def figure_path(folder: Path, listed: Any) -> Path | None:
+    """The PNG file a summary lists, when it is a file inside ``folder`` (no absolute paths,
+    no ``..`` and no links that lead out); None otherwise (it is not shown)."""
+    if not isinstance(listed, str) or not listed.lower().endswith(".png"):
+        return None
+    root = folder.resolve()
+    path = (root / listed).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
 
 
 def analysis_command(run_dir: Path) -> list[str]:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nicegui import ui
+from nicegui import app, ui
 
+from rnnzoo.gui.exposure import HostCheck, allowed_hosts
 from rnnzoo.gui.results_view import ResultsView
 from rnnzoo.gui.runs import RunManager
 from rnnzoo.gui.runs_view import RunsView
@@ -54,7 +55,9 @@ def create_root(manager: RunManager) -> Callable[[], None]:
 
 
 def serve(runs_dir: Path, host: str, port: int) -> None:
-    """Serve the GUI on http://HOST:PORT until interrupted (blocks)."""
+    """Serve the GUI on http://HOST:PORT until interrupted (blocks); only requests addressed
+    to HOST (its loopback names for a local address) are answered (see `exposure`)."""
+    app.add_middleware(HostCheck, hosts=allowed_hosts(host))
     ui.run(
         create_root(RunManager(runs_dir)),
         host=host,

@@ -20,8 +20,9 @@ from typing import Any
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError
+from rnnzoo.training.budget import check_config_fits
 from rnnzoo.training.config import RunConfig
-from rnnzoo.training.results import read_runs
+from rnnzoo.training.results import RESERVED_NAMES, read_runs
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 LOG_FILE = "train.log"
@@ -45,6 +46,10 @@ class RunManager:
                 f"'name' must be 1-100 letters, digits, '.', '_' or '-' (starting with a letter "
                 f"or digit); got {name!r}"
             )
+        if name.lower() in RESERVED_NAMES:
+            raise InvalidParameterError(
+                f"'name': {name!r} is reserved (the runs folder's results table); choose another"
+            )
         return self.runs_dir / name
 
     def start(self, name: str, config: RunConfig) -> Path:
@@ -54,6 +59,7 @@ class RunManager:
             raise InvalidParameterError(
                 f"'name': a run '{name}' already exists in {self.runs_dir}; choose another name"
             )
+        check_config_fits(config)  # the memory budget, before the run folder is made
         out.mkdir(parents=True)
         with atomic_path(out / "config.yaml") as tmp:
             Path(tmp).write_text(config.to_yaml())

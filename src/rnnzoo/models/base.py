@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models.options import NetworkOptions
+from rnnzoo.tasks.seeding import MAX_SEED
 
 
 class ModelConfig(BaseModel):
@@ -24,13 +25,18 @@ class ModelConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: str
-    n_inputs: int = Field(ge=1, description="input dimension")
-    n_outputs: int = Field(ge=1, description="output dimension")
-    dt_ms: float = Field(gt=0, description="time step of the task (ms)")
-    ensemble: int | None = Field(None, ge=1, description="members M (None = standalone network)")
-    seed: int = Field(0, ge=0, description="seed of the initial weights")
+    n_inputs: int = Field(ge=1, le=1_000_000, description="input dimension")
+    n_outputs: int = Field(ge=1, le=1_000_000, description="output dimension")
+    dt_ms: float = Field(gt=0, le=1e3, description="time step of the task (ms)")
+    ensemble: int | None = Field(
+        None, ge=1, le=100_000, description="members M (None = standalone network)"
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the initial weights")
     member: int = Field(
-        0, ge=0, description="index of the first member's initial-weight stream for this seed"
+        0,
+        ge=0,
+        le=MAX_SEED,
+        description="index of the first member's initial-weight stream for this seed",
     )
     options: dict[str, Any] = Field(default_factory=dict, description="options of the kind")
 
@@ -66,6 +72,9 @@ class Network(nn.Module):
     title: ClassVar[str]
     menu_rank: ClassVar[int] = 0  # order in `rnnzoo models list` (leaky networks first)
     Options: ClassVar[type[NetworkOptions]]
+    # sizes for the memory estimate made before a network is built (rnnzoo.training.budget):
+    weight_blocks: ClassVar[int] = 1  # N x N recurrent matrices per member (gates)
+    activation_bytes: ClassVar[int] = 32  # kept per unit, trial and step (forward + backward)
 
     def __init__(self, config: ModelConfig, options: NetworkOptions) -> None:
         super().__init__()

@@ -11,6 +11,7 @@ different network.  Format 1 files (defaults left out) are read with the default
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
@@ -35,7 +36,25 @@ def save_model(model: Network, path: str | Path) -> Path:
     metadata = {"format": FORMAT, "config": model.config.model_dump_json()}
     with atomic_path(path) as tmp:
         save_file(tensors, tmp, metadata=metadata)
+        _canonical_header(Path(tmp))
     return path
+
+
+def _canonical_header(path: Path) -> None:
+    """Rewrite the JSON header of the safetensors file ``path`` in one fixed order (metadata
+    keys sorted, then the tensors by name), so that the same network gives the same bytes; the
+    writer orders the metadata at random.  The header keeps its length (space padding, as the
+    format allows), so the tensor data stays where it is."""
+    with open(path, "r+b") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        ordered = {"__metadata__": dict(sorted(header.pop("__metadata__", {}).items()))}
+        ordered.update(sorted(header.items()))
+        text = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode()
+        if len(text) > size:  # never: the writer's own header is as compact as this one
+            return
+        f.seek(8)
+        f.write(text + b" " * (size - len(text)))
 
 
 def read_config(path: str | Path) -> ModelConfig:

@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
 
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
+MAX_UNITS = 1_000_000  # neurons of one network (and every neuron count of its options)
+TimeConstant = Annotated[float, Field(gt=0, le=1e12)]  # ms (1e9: an integrator, as tests use)
+Gain = Annotated[float, Field(ge=0, le=1e3)]
+NoiseLevel = Annotated[float, Field(ge=0, le=1e3)]
 Probability = Annotated[float, Field(gt=0, le=1)]
 
 
@@ -32,7 +34,7 @@ class NetworkOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     n_hidden: int = _field(
-        128, "number of recurrent neurons (neuron number)", "neurons", ge=1, le=1_000_000
+        128, "number of recurrent neurons (neuron number)", "neurons", ge=1, le=MAX_UNITS
     )
     readout: Literal["linear", "sigmoid", "softmax"] = _field(
         "linear", "activation applied to the linear readout of the outputs"
@@ -82,13 +84,13 @@ class LeakyOptions(NetworkOptions):
         ge=0,
         le=1,
     )
-    tau_ms: Positive | list[Positive] = _field(
+    tau_ms: TimeConstant | list[TimeConstant] = _field(
         100.0, "membrane time constant (of excitatory neurons under Dale's law)", "ms", True
     )
-    tau_inhibitory_ms: Positive | list[Positive] | None = _field(
+    tau_inhibitory_ms: TimeConstant | list[TimeConstant] | None = _field(
         None, "time constant of inhibitory neurons (Dale's law only); None = tau_ms", "ms", True
     )
-    g: NonNegative | list[NonNegative] = _field(
+    g: Gain | list[Gain] = _field(
         1.0,
         "gain of the random recurrent weights (chaos strength; > 1 chaotic for tanh)",
         "",
@@ -99,6 +101,7 @@ class LeakyOptions(NetworkOptions):
         "rank R of the recurrence W = m n^T / N (None = full rank); never forms N x N",
         "",
         ge=1,
+        le=MAX_UNITS,
     )
     connection_prob: Probability | list[Probability] = _field(
         1.0, "probability of each recurrent connection (sparse fixed mask when < 1)", "", True
@@ -119,27 +122,30 @@ class LeakyOptions(NetworkOptions):
         0.8, "fraction of excitatory neurons under Dale's law", gt=0, lt=1
     )
     input_population: int | None = _field(
-        None, "neurons receiving input (the first ones); None = all", "neurons", ge=1
+        None, "neurons receiving input (the first ones); None = all", "neurons", ge=1, le=MAX_UNITS
     )
     output_population: int | None = _field(
         None,
         "neurons read out (the ones after the input population); None = all",
         "neurons",
         ge=1,
+        le=MAX_UNITS,
     )
-    input_noise: NonNegative | list[NonNegative] = _field(
+    input_noise: NoiseLevel | list[NoiseLevel] = _field(
         0.0, "input noise sigma_in (per-step std sigma_in * sqrt(2/alpha))", "a.u.", True
     )
-    recurrent_noise: NonNegative | list[NonNegative] = _field(
+    recurrent_noise: NoiseLevel | list[NoiseLevel] = _field(
         0.0, "recurrent noise sigma_rec (per-step std sigma_rec * sqrt(2/alpha))", "a.u.", True
     )
     noise_tau_ms: float = _field(
-        0.0, "correlation time of the noise (Ornstein-Uhlenbeck); 0 = white", "ms", ge=0
+        0.0, "correlation time of the noise (Ornstein-Uhlenbeck); 0 = white", "ms", ge=0, le=1e6
     )
     memory: Literal["store", "recompute"] = _field(
         "store", "activation memory: store every step, or recompute chunks in backward"
     )
-    checkpoint_steps: int = _field(100, "recompute only: steps per recomputed chunk", "steps", ge=1)
+    checkpoint_steps: int = _field(
+        100, "recompute only: steps per recomputed chunk", "steps", ge=1, le=1_000_000
+    )
 
     @field_validator("recurrent_mask", mode="before")
     @classmethod
@@ -225,7 +231,7 @@ class VanillaOptions(NetworkOptions):
     """Discrete-time RNN: h <- f(W h + W_in u + b)."""
 
     activation: Literal["tanh", "relu"] = _field("tanh", "activation function f")
-    g: float = _field(1.0, "gain of the random recurrent weights N(0, g^2/N)", ge=0)
+    g: float = _field(1.0, "gain of the random recurrent weights N(0, g^2/N)", ge=0, le=1e3)
 
 
 class GRUOptions(NetworkOptions):

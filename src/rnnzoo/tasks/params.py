@@ -8,6 +8,7 @@ where they are used and never overwrite a field.
 
 from __future__ import annotations
 
+import typing
 from typing import Any, ClassVar
 
 import annotated_types as at
@@ -17,7 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rnnzoo.errors import InvalidParameterError, did_you_mean
 from rnnzoo.tasks.timing import DURATION_TYPES, steps
 
-__all__ = ["TaskParams", "constraint_text", "ms_field", "parse_validation_error", "validate_params"]
+MAX_DURATION_STEPS = 100_000
+"""The longest duration a task parameter may have, in steps of its dt_ms (every task)."""
+
+__all__ = [
+    "MAX_DURATION_STEPS",
+    "TaskParams",
+    "constraint_text",
+    "ms_field",
+    "parse_validation_error",
+    "validate_params",
+]
 
 
 def ms_field(
@@ -83,6 +94,15 @@ class TaskParams(BaseModel):
                 continue
             values = value.support_ms() if isinstance(value, DURATION_TYPES) else (float(value),)
             for ms in values:
+                if not ms >= 0:  # also NaN
+                    raise ValueError(f"'{name}' must be >= 0 ms; got {value}")
+                if not ms * (1 / self.dt_ms) <= MAX_DURATION_STEPS:  # also inf
+                    shown = f"{value:g}" if isinstance(value, float) else str(value)
+                    raise ValueError(
+                        f"'{name}' = {shown} ms is more than {MAX_DURATION_STEPS} steps at "
+                        f"dt_ms={self.dt_ms:g} (at most {MAX_DURATION_STEPS * self.dt_ms:g} "
+                        "ms); shorten it or use a larger dt_ms"
+                    )
                 if ms == 0 and not extra.get("allow_zero"):
                     raise ValueError(
                         f"'{name}' must be > 0 ms (this epoch cannot be absent); got {value}"
@@ -138,7 +158,7 @@ def constraint_text(info: Any) -> str:
             bound = getattr(meta, attr, None)
             if bound is not None and isinstance(meta, at.Gt | at.Ge | at.Lt | at.Le | at.Interval):
                 parts.append(
-                    f"{symbol} {bound:g}" if isinstance(bound, int | float) else f"{symbol} {bound}"
+                    f"{symbol} {bound:g}" if isinstance(bound, float) else f"{symbol} {bound}"
                 )
     return " and ".join(parts)
 
@@ -151,7 +171,9 @@ def parse_validation_error(owner: str, model: type[BaseModel], error: Validation
         name = loc[0] if loc else ""
         given = item.get("input")
         if item["type"] == "extra_forbidden":
-            lines.append(f"unknown parameter '{name}'{did_you_mean(name, model.model_fields)}")
+            unknown, where = loc[-1], "".join(f" in '{p}'" for p in loc[:-1][:1])
+            known = _nested_fields(model, loc[:-1])
+            lines.append(f"unknown parameter '{unknown}'{where}{did_you_mean(unknown, known)}")
             continue
         if not loc:  # a cross-field check: our own message already names the parameter
             lines.append(str(item["msg"]).removeprefix("Value error, "))
@@ -172,6 +194,32 @@ def parse_validation_error(owner: str, model: type[BaseModel], error: Validation
     # one line per distinct problem, at most three
     unique = list(dict.fromkeys(lines))
     return f"{owner}: " + "; ".join(unique[:3]) + "."
+
+
+def _nested_fields(model: type[BaseModel], path: list[str]) -> list[str]:
+    """The field names of the model found at ``path`` inside ``model`` (through nested models,
+    also in unions and lists); [] when the path leads elsewhere."""
+    current: Any = model
+    for part in path:
+        if part.isdigit():  # an item of a list or tuple of models
+            continue
+        info = getattr(current, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        nested = [
+            t
+            for t in _types_in(info.annotation)
+            if isinstance(t, type) and issubclass(t, BaseModel)
+        ]
+        if not nested:
+            return []
+        current = nested[0]
+    return list(getattr(current, "model_fields", {}))
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    args = typing.get_args(annotation)
+    return [annotation, *(t for arg in args for t in _types_in(arg))]
 
 
 def validate_params(owner: str, model: type[TaskParams], values: dict[str, Any]) -> TaskParams:

@@ -92,19 +92,88 @@ def _compose_by_name(name: str, version: str, overrides: dict[str, Any]) -> Any:
     return compose(members)
 
 
-def from_config(config: dict[str, Any]) -> Task:
-    """Rebuild a task from `Task.config()` (or a composition from its config)."""
+TASK_CONFIG_KEYS = ("task", "version", "params")
+COMPOSE_KEYS = ("tasks", "labels", "mode", "channels", "rule_inputs", "weights", "silenced")
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(x, int | float) and not isinstance(x, bool) for x in value
+    )
+
+
+_COMPOSE_TYPES = {  # key -> (check, what the value must be)
+    "labels": (_texts, "a list of names"),
+    "mode": (lambda v: isinstance(v, str), "text"),
+    "channels": (lambda v: isinstance(v, str), "text"),
+    "rule_inputs": (lambda v: isinstance(v, bool), "true or false"),
+    "weights": (_numbers, "a list of numbers"),
+    "silenced": (_texts, "a list of labels"),
+}
+
+
+def _known_keys(config: dict[Any, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in config:
+        if key not in allowed:
+            hint = did_you_mean(str(key), allowed)
+            raise InvalidParameterError(
+                f"{where}: unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+            )
+
+
+def check_task_config(config: Any, where: str = "task config") -> None:
+    """Raise `InvalidParameterError` unless ``config`` has the shape `Task.config()` (or a
+    composition's config) writes: known keys only, names and versions as text, ``params`` a
+    mapping.  Nothing is built; `from_config` then validates the values."""
     if not isinstance(config, dict):
-        raise InvalidParameterError(f"a task config must be a dict; got {type(config).__name__}")
+        raise InvalidParameterError(f"{where}: expected a mapping; got {type(config).__name__}")
+    if "compose" in config:
+        _known_keys(config, ("compose",), where)
+        spec = config["compose"]
+        if not isinstance(spec, dict):
+            raise InvalidParameterError(
+                f"{where}: 'compose' must be a mapping; got {type(spec).__name__}"
+            )
+        _known_keys(spec, COMPOSE_KEYS, f"{where} [compose]")
+        tasks = spec.get("tasks")
+        if not isinstance(tasks, list) or not tasks:
+            raise InvalidParameterError(
+                f"{where} [compose]: 'tasks' must be a non-empty list of task configs; got {tasks!r}"
+            )
+        for key, (ok, what) in _COMPOSE_TYPES.items():
+            if key in spec and not ok(spec[key]):
+                raise InvalidParameterError(
+                    f"{where} [compose]: {key!r} must be {what}; got {spec[key]!r}"
+                )
+        for i, item in enumerate(tasks):
+            check_task_config(item, f"{where} [compose.tasks[{i}]]")
+        return
+    _known_keys(config, TASK_CONFIG_KEYS, where)
+    if "task" not in config:
+        raise InvalidParameterError(f"{where}: needs the key 'task' (a task name)")
+    for key in ("task", "version"):
+        if key in config and not isinstance(config[key], str):
+            raise InvalidParameterError(f"{where}: {key!r} must be text; got {config[key]!r}")
+    params = config.get("params", {})
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise InvalidParameterError(
+            f"{where}: 'params' must be a mapping of parameter names to values; got {params!r}"
+        )
+
+
+def from_config(config: dict[str, Any]) -> Task:
+    """Rebuild a task from `Task.config()` (or a composition from its config); a key that is
+    not part of that shape is an error (see `check_task_config`)."""
+    check_task_config(config)
     if "compose" in config:
         from rnnzoo.tasks.compose import MultiTask
 
         return MultiTask.from_config(config)
-    try:
-        name = config["task"]
-    except KeyError:
-        raise InvalidParameterError("a task config needs the key 'task'") from None
-    return make(name, config.get("version", "vanilla"), **config.get("params", {}))
+    return make(config["task"], config.get("version", "vanilla"), **config.get("params", {}))
 
 
 def describe_all() -> list[dict[str, Any]]:
@@ -140,6 +209,7 @@ def _load_zoo() -> None:
 
 
 __all__ = [
+    "check_task_config",
     "describe_all",
     "from_config",
     "get_task_class",

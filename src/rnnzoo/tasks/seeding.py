@@ -15,12 +15,20 @@ import numpy as np
 from rnnzoo.errors import InvalidParameterError
 
 SPLITS = ("train", "validation", "test")
+MAX_SEED = 2**32 - 1  # every seed rnnzoo takes is an integer in [0, MAX_SEED]
 
 
 def check_seed(seed: object, name: str = "seed") -> int:
-    """Return ``seed`` as an int, or raise naming it when it is not a non-negative integer."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InvalidParameterError(f"'{name}' must be a non-negative integer; got {seed!r}")
+    """Return ``seed`` as an int, or raise naming it when it is not an integer in
+    [0, MAX_SEED]."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, numbers.Integral)
+        or not 0 <= seed <= MAX_SEED
+    ):
+        raise InvalidParameterError(
+            f"'{name}' must be a non-negative integer <= {MAX_SEED}; got {seed!r}"
+        )
     return int(seed)
 
 

@@ -15,8 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
+from rnnzoo.tasks.seeding import MAX_SEED
 
 STATISTICS = ("mean_10_90", "min", "mean", "median")
+MAX_STEPS = 1_000_000_000  # steps of a run (and every step count of its settings)
+MAX_BATCH = 100_000  # trials per training step or evaluation
+MAX_ENSEMBLE = 100_000  # members of one ensemble
 
 
 class Ramp(BaseModel):
@@ -27,11 +31,11 @@ class Ramp(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     param: str = Field(description="task parameter name (e.g. delay_ms)")
-    start: float = Field(description="value at step 0 (ms for durations)")
-    end: float = Field(description="value from step ``steps`` on")
-    steps: int = Field(ge=1, description="training steps over which the value ramps")
+    start: float = Field(ge=-1e12, le=1e12, description="value at step 0 (ms for durations)")
+    end: float = Field(ge=-1e12, le=1e12, description="value from step ``steps`` on")
+    steps: int = Field(ge=1, le=MAX_STEPS, description="training steps over which the value ramps")
     schedule: Literal["linear", "step"] = Field("linear", description="linear or staircase")
-    stages: int | None = Field(None, ge=2, description="plateaus of a 'step' schedule")
+    stages: int | None = Field(None, ge=2, le=10_000, description="plateaus of a 'step' schedule")
 
     @model_validator(mode="after")
     def _stages_iff_step(self) -> Ramp:
@@ -49,22 +53,44 @@ class TrainConfig(BaseModel):
 
     optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="optimiser")
     lr: float = Field(3e-3, gt=0, le=10, description="learning rate")
-    weight_decay: float = Field(0.0, ge=0, description="decoupled (adamw) or L2 (adam, sgd) decay")
-    momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
-    batch_size: int = Field(64, ge=1, le=100_000, description="trials per step (shared by members)")
-    max_steps: int = Field(3000, ge=1, description="stop after this many steps (updates)")
-    loss: Literal["mse", "cross_entropy"] = Field("mse", description="masked loss")
-    l1_weights: float = Field(0.0, ge=0, description="L1 penalty on weight matrices (per member)")
-    l2_weights: float = Field(0.0, ge=0, description="L2 penalty on weight matrices (per member)")
-    l1_activity: float = Field(0.0, ge=0, description="L1 penalty on mean |rate| (control only)")
-    l2_activity: float = Field(0.0, ge=0, description="L2 penalty on mean rate^2 (control only)")
-    clip_grad_norm: float | None = Field(
-        1.0, gt=0, description="max gradient norm of each ensemble member; None = no clipping"
+    weight_decay: float = Field(
+        0.0, ge=0, le=1e3, description="decoupled (adamw) or L2 (adam, sgd) decay"
     )
-    eval_every: int = Field(25, ge=1, description="steps between evaluations")
-    eval_batch_size: int = Field(256, ge=1, description="held-out trials per evaluation")
+    momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum")
+    batch_size: int = Field(
+        64, ge=1, le=MAX_BATCH, description="trials per step (shared by members)"
+    )
+    max_steps: int = Field(
+        3000, ge=1, le=MAX_STEPS, description="stop after this many steps (updates)"
+    )
+    loss: Literal["mse", "cross_entropy"] = Field("mse", description="masked loss")
+    l1_weights: float = Field(
+        0.0, ge=0, le=1e3, description="L1 penalty on weight matrices (per member)"
+    )
+    l2_weights: float = Field(
+        0.0, ge=0, le=1e3, description="L2 penalty on weight matrices (per member)"
+    )
+    l1_activity: float = Field(
+        0.0, ge=0, le=1e3, description="L1 penalty on mean |rate| (control only)"
+    )
+    l2_activity: float = Field(
+        0.0, ge=0, le=1e3, description="L2 penalty on mean rate^2 (control only)"
+    )
+    clip_grad_norm: float | None = Field(
+        1.0,
+        gt=0,
+        le=1e6,
+        description="max gradient norm of each ensemble member; None = no clipping",
+    )
+    eval_every: int = Field(25, ge=1, le=MAX_STEPS, description="steps between evaluations")
+    eval_batch_size: int = Field(
+        256, ge=1, le=MAX_BATCH, description="held-out trials per evaluation"
+    )
     target_performance: float | None = Field(
-        None, le=1, description="stop at this performance; None = the task metric's criterion"
+        None,
+        ge=-1e6,
+        le=1,
+        description="stop at this performance; None = the task metric's criterion",
     )
     statistic: Literal["mean_10_90", "min", "mean", "median"] = Field(
         "mean_10_90",
@@ -74,20 +100,24 @@ class TrainConfig(BaseModel):
     anneal_steps: int | None = Field(
         None,
         ge=0,
+        le=MAX_STEPS,
         description="steps over which a method's progress goes from 0 to 1 (0 = at once; None = "
         "the first half of max_steps, as seed 002 anneals over 20,000 of 40,000 steps)",
     )
-    checkpoint_every: int = Field(200, ge=1, description="steps between checkpoints")
+    checkpoint_every: int = Field(200, ge=1, le=MAX_STEPS, description="steps between checkpoints")
     on_divergence: Literal["stop", "rollback"] = Field(
         "stop", description="on NaN/divergence: stop, or roll back with half the learning rate"
     )
-    max_rollbacks: int = Field(3, ge=0, description="rollbacks before the run stops as diverged")
+    max_rollbacks: int = Field(
+        3, ge=0, le=1000, description="rollbacks before the run stops as diverged"
+    )
     divergence_loss: float = Field(
         1e6,
         gt=0,
+        le=1e30,
         description="a loss above this (times the member's first loss, if > 1) is divergence",
     )
-    seed: int = Field(0, ge=0, description="seed of weights, trials and network noise")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of weights, trials and network noise")
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="where to train")
     curriculum: tuple[Ramp, ...] = Field(
         (), description="task parameters ramped over training (see rnnzoo.training.curriculum)"
@@ -100,7 +130,9 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: str = "leaky_rate"
-    ensemble: int | None = Field(None, ge=1, description="members M (None = one network)")
+    ensemble: int | None = Field(
+        None, ge=1, le=MAX_ENSEMBLE, description="members M (None = one network)"
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -127,6 +159,9 @@ class RunConfig(BaseModel):
     def _task_has_a_name(self) -> RunConfig:
         if "task" not in self.task and "compose" not in self.task:
             raise ValueError("'task' must name a task ({task: NAME, ...}) or a composition")
+        from rnnzoo.tasks.registry import check_task_config
+
+        check_task_config(self.task)  # unknown keys and wrong types, before anything is built
         return self
 
     def to_yaml(self) -> str:
@@ -154,18 +189,12 @@ class RunConfig(BaseModel):
 
 
 def read_yaml(path: str | Path, what: str) -> Any:
-    """The plain data of the YAML file ``path`` (safe loader); `InvalidParameterError` names
-    ``what`` (e.g. "config file") when it is missing or not YAML."""
-    import yaml
+    """The plain data of the YAML file ``path`` through rnnzoo's one safe reader (size, depth
+    and alias limits, duplicate keys an error; see `rnnzoo._yaml`); `InvalidParameterError`
+    names ``what`` (e.g. "config file") and the file."""
+    from rnnzoo._yaml import read_yaml as read
 
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidParameterError(f"{what} '{path}' does not exist")
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0]
-        raise InvalidParameterError(f"{what} '{path}' is not valid YAML: {first}") from None
+    return read(path, what)
 
 
 def train_config(values: dict[str, Any], owner: str = "train") -> TrainConfig:

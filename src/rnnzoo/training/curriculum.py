@@ -109,6 +109,12 @@ class Curriculum:
             else {}
         )
 
+    def extremes(self, default: Any) -> list[Any]:
+        """The tasks at step 0 and at the end of each ramp (``[default]`` without ramps): the
+        values of a run's longest and shortest trials."""
+        steps = sorted({0, *(ramp.steps for ramp in self.ramps)})
+        return [self.task(step, default) for step in steps]
+
     def task(self, step: int, default: Any) -> Any:
         """The task at ``step`` (``default``, the configured task, without a curriculum)."""
         if not self.ramps:

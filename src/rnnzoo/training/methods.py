@@ -79,6 +79,7 @@ __all__ = ["LEAKY_KINDS", "METHOD_NAMES", "Method", "make_method"]
 
 METHOD_NAMES = ("control", "cd", "sctt", "dasc")
 LEAKY_KINDS = ("leaky_rate", "leaky_current")
+MAX_SKIP_STEP = 10_000_000
 
 
 # --- hyperparameters ------------------------------------------------------------------------
@@ -122,9 +123,12 @@ class SkipParams(_Params):
     @model_validator(mode="after")
     def _check_skip_steps(self) -> SkipParams:
         steps = self.skip_steps
-        if isinstance(steps, list) and (len(steps) < 2 or min(steps) < 0):
+        if isinstance(steps, list) and (
+            len(steps) < 2 or min(steps) < 0 or max(steps) > MAX_SKIP_STEP
+        ):
             raise ValueError(
-                f"'skip_steps' must list at least 2 steps >= 0 (a skip joins two); got {steps}"
+                f"'skip_steps' must list at least 2 steps >= 0 and <= {MAX_SKIP_STEP} (a skip "
+                f"joins two); got {steps}"
             )
         if isinstance(steps, str) and not steps:
             raise ValueError("'skip_steps' must name a condition; got ''")
@@ -375,6 +379,13 @@ class _SkipConnections(Method):
             )
         points[listed, np.arange(batch)[:, None]] = True
         return points
+
+    def check_task(self, task: Any) -> None:
+        """Raise before training when the skip points cannot be placed on ``task``'s trials (a
+        condition it lacks, steps beyond a trial), checked on a small held-out batch."""
+        if self.params.skip_steps is not None:
+            batch = task.generate(2, 0, split="validation")
+            self.skip_points(batch.n_steps, batch.batch_size, batch.conditions)
 
     def outputs(self, net, inputs, progress, generator=None, *, conditions=None):
         beta = self.beta(progress)

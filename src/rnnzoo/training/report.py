@@ -7,7 +7,6 @@ Data first: `report_data` returns arrays; `plot_report` draws them (headless mat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from rnnzoo._atomic import atomic_path
 from rnnzoo.models import load_model
 from rnnzoo.training.build import build_task
 from rnnzoo.training.config import RunConfig
+from rnnzoo.training.metrics import METRICS_FILE, read_metrics
 from rnnzoo.training.report_curves import curve_data, draw_curves
 
 
@@ -30,7 +30,7 @@ def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[s
     """
     run_dir = Path(run_dir)
     config = RunConfig.from_yaml(run_dir / "config.yaml")
-    records = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    records = [r for r in read_metrics(run_dir / METRICS_FILE) if "loss" in r]
     task = build_task(config)
     net = load_model(run_dir / "model.safetensors")
     if net.config.ensemble is not None:

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from rnnzoo.errors import InvalidParameterError
+
 COLUMNS = (
     ("run_id", "TEXT PRIMARY KEY"),
     ("task", "TEXT"),
@@ -48,26 +50,50 @@ COLUMNS = (
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 BUSY_TIMEOUT_MS = 60_000
+RESULTS_FILE = "results.sqlite"
+RESERVED_NAMES = tuple(f"{RESULTS_FILE}{end}" for end in ("", "-wal", "-shm", "-journal"))
+"""Files of a runs folder (the results table and SQLite's companions): never a run's name."""
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open (and create or migrate) the results database at ``path`` with WAL and a busy
-    timeout."""
+    timeout; a file that is not an SQLite database is an `InvalidParameterError`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _open(path)
+    except sqlite3.OperationalError:
+        raise  # busy or locked: the caller's timeout applies
+    except sqlite3.DatabaseError as exc:
+        raise InvalidParameterError(
+            f"results table '{path}' is damaged or not an SQLite database ({exc}); move it "
+            "aside (a new one is made) or name another with --db"
+        ) from None
+
+
+def check_results_table(path: str | Path) -> None:
+    """Raise `InvalidParameterError` when the results table ``path`` cannot be opened."""
+    connect(path).close()
+
+
+def _open(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    for attempt in range(50):  # switching to WAL needs a moment without other writers
-        try:
-            con.execute("PRAGMA journal_mode = WAL")
-            break
-        except sqlite3.OperationalError:
-            if attempt == 49:
-                raise
-            time.sleep(0.05)
-    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
-    con.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
-    _add_missing_columns(con)
+    try:
+        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        for attempt in range(50):  # switching to WAL needs a moment without other writers
+            try:
+                con.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.05)
+        columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
+        con.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+        _add_missing_columns(con)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 

@@ -35,6 +35,7 @@ from rnnzoo._atomic import atomic_path
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network, save_model
 from rnnzoo.models.base import seeded_generator
+from rnnzoo.training.budget import check_run_fits
 from rnnzoo.training.build import (
     Method,
     build_method,
@@ -50,6 +51,7 @@ from rnnzoo.training.curriculum import Curriculum
 from rnnzoo.training.diagnostics import stalled_members
 from rnnzoo.training.divergence import MemberFreeze, bad_members, explain, loss_reason
 from rnnzoo.training.evaluation import evaluate_network
+from rnnzoo.training.lock import run_lock
 from rnnzoo.training.losses import (
     activity_penalty,
     clip_grad_norm_per_member,
@@ -59,8 +61,10 @@ from rnnzoo.training.losses import (
     member_grad_norms,
     weight_penalty,
 )
+from rnnzoo.training.metrics import METRICS_FILE, read_metrics, write_metrics
 from rnnzoo.training.progress import progress_display
-from rnnzoo.training.results import record_run
+from rnnzoo.training.results import RESULTS_FILE, check_results_table, record_run
+from rnnzoo.training.resume import check_resumable
 
 
 @dataclass
@@ -124,6 +128,7 @@ class Trainer:
         self.device = resolve_device(self.tc.device)
         self.task = build_task(config)
         self.curriculum = Curriculum(config.train.curriculum, config.task, self.task)
+        check_run_fits(config, self.curriculum.extremes(self.task), self.device)
         if net is None:
             net = build_network(config, self.task)
         else:
@@ -132,6 +137,8 @@ class Trainer:
         self.method = method if method is not None else build_method(config)
         if hasattr(self.method, "check"):
             self.method.check(self.net)  # e.g. CD/SCTT/DASC need a leaky network
+        if hasattr(self.method, "check_task"):
+            self.method.check_task(self.task)  # e.g. skip points the trials cannot have
         self.n_models = self.net.n_models
         self.target = target_performance(config, self.task)
         self.progress = True if progress is None else progress
@@ -157,6 +164,8 @@ class Trainer:
         self.last_eval: dict[str, Any] | None = None
         self.last_loss: float | None = None
         self.initial_loss: list[float] | None = None  # per member, at the first step
+        # per-member training losses (None: a stopped member) since the last logged evaluation
+        self.loss_window: list[list[float | None]] = []
         self.snapshot: dict[str, Any] | None = None
 
     # --- building blocks ---------------------------------------------------------------
@@ -258,6 +267,7 @@ class Trainer:
             "last_eval": json.dumps(self.last_eval),
             "diverged": json.dumps(self.diverged),
             "initial_loss": json.dumps(self.initial_loss),
+            "loss_window": json.dumps(self.loss_window),
         }
 
     def _take_snapshot(self) -> None:
@@ -281,6 +291,7 @@ class Trainer:
         self.diverged = json.loads(state.get("diverged", "[]"))
         self.freeze.reset([d["member"] for d in self.diverged])
         self.initial_loss = json.loads(state.get("initial_loss", "null"))
+        self.loss_window = json.loads(state.get("loss_window", "[]"))  # older checkpoints: none
 
     def checkpoint(self) -> None:
         """Snapshot in memory (for rollback) and, with a run directory, on disk."""
@@ -297,27 +308,41 @@ class Trainer:
             return False
         saved = self.out / "config.yaml"
         if saved.is_file():
-            old = RunConfig.from_yaml(saved).model_dump(mode="json")
-            new = self.config.model_dump(mode="json")
-            for cfg in (old, new):
-                for key in ("max_steps", "device", "target_performance"):
-                    cfg["train"].pop(key)
-            if old != new:
-                raise InvalidParameterError(
-                    f"cannot resume '{self.out}': its config.yaml differs from this config "
-                    "(only max_steps, target_performance and device may change)"
-                )
+            check_resumable(RunConfig.from_yaml(saved), self.config, self.out)
         net, state = load_checkpoint(path, self.device)
+        saved, built = net.config.model_dump(), self.net.config.model_dump()
+        if saved != built:
+            diff = [
+                f"{k}: checkpoint {saved[k]!r}, run {built[k]!r}"
+                for k in built
+                if saved[k] != built[k]
+            ]
+            raise InvalidParameterError(
+                f"checkpoint '{path}' does not fit this run's network ({'; '.join(diff)})"
+            )
         self._restore(net.state_dict(), state)
         self._take_snapshot()
         return True
 
     # --- the loop ------------------------------------------------------------------------
     def run(self, *, resume: bool = False) -> TrainResult:
-        """Train until the target is reached, max_steps, divergence or Ctrl-C."""
+        """Train until the target is reached, max_steps, divergence or Ctrl-C.  A run
+        directory is locked for the whole run (one writer; see `rnnzoo.training.lock`)."""
+        if self.out is None:
+            return self._run(resume)
+        with run_lock(self.out):
+            if not resume and latest_checkpoint(self.out / "checkpoints") is not None:
+                raise InvalidParameterError(
+                    f"'{self.out}' already holds a run; continue it with --resume (resume=True) "
+                    "or choose a new folder"
+                )
+            if self._db_path().is_file():
+                check_results_table(self._db_path())  # a damaged table fails before any write
+            return self._run(resume)
+
+    def _run(self, resume: bool) -> TrainResult:
         resumed = self.resume() if resume else False
         if self.out is not None:
-            self.out.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.out / "config.yaml") as tmp:
                 Path(tmp).write_text(self.config.to_yaml())
             self._trim_metrics(self.step if resumed else 0)
@@ -335,7 +360,6 @@ class Trainer:
         start = time.perf_counter()
         base_elapsed = self.elapsed_s
         bar = progress_display(self.tc.max_steps, self.step) if self.progress else None
-        window: list[list[float | None]] = []
         try:
             if self.criterion is not None and self.step > 0:
                 status = "reached"
@@ -371,7 +395,6 @@ class Trainer:
                     ):
                         self._rollback()
                         base_elapsed, start = self.elapsed_s, time.perf_counter()
-                        window.clear()
                         continue
                     status = "diverged"
                     break
@@ -387,10 +410,9 @@ class Trainer:
                     for v, ok in zip(loss.detach().cpu().tolist(), self.freeze.alive, strict=True)
                 ]
                 self.last_loss = _mean(member_loss)
-                window.append(member_loss)
+                self.loss_window.append(member_loss)
                 if self.step % self.tc.eval_every == 0 or self.step == self.tc.max_steps:
-                    self._evaluate_and_log(window)
-                    window = []
+                    self._evaluate_and_log()
                     if self.last_eval["statistic"] >= self.target:
                         self.criterion = {
                             "steps": self.step,
@@ -436,19 +458,22 @@ class Trainer:
         return record
 
     def _rollback(self) -> None:
+        """Back to the last checkpoint with half the learning rate; the count of rollbacks
+        and the rate's scale survive the restore (so that max_rollbacks ends the run)."""
         assert self.snapshot is not None
+        rollbacks, lr_scale = self.rollbacks + 1, self.lr_scale * 0.5
         snap = self.snapshot
         self._restore(snap["weights"], snap["state"])
-        self.rollbacks += 1
-        self.lr_scale *= 0.5
+        self.rollbacks, self.lr_scale = rollbacks, lr_scale
         for group in self.optimizer.param_groups:
             group["lr"] = self.tc.lr * self.lr_scale
         self._trim_metrics(self.step)
         self._log({"event": "rollback", "step": self.step, "lr": self.tc.lr * self.lr_scale})
 
-    def _evaluate_and_log(self, window: list[list[float | None]]) -> None:
+    def _evaluate_and_log(self) -> None:
         self.last_eval = self.evaluate(self.step // self.tc.eval_every)
         self.history.append(self.last_eval["members"])
+        window, self.loss_window = self.loss_window, []
         member_loss = [_mean(list(column)) for column in zip(*window, strict=True)]
         record = {
             "step": self.step,
@@ -470,27 +495,21 @@ class Trainer:
     def _log(self, record: dict[str, Any]) -> None:
         if self.out is None:
             return
-        with open(self.out / "metrics.jsonl", "a") as f:
+        with open(self.out / METRICS_FILE, "a") as f:
             f.write(json.dumps(record) + "\n")
 
     def _eval_records(self) -> list[dict[str, Any]]:
         """The evaluation records of metrics.jsonl (events left out)."""
-        if self.out is None or not (self.out / "metrics.jsonl").is_file():
+        if self.out is None:
             return []
-        lines = (self.out / "metrics.jsonl").read_text().splitlines()
-        return [r for r in map(json.loads, lines) if "performance_members" in r]
+        return [r for r in read_metrics(self.out / METRICS_FILE) if "performance_members" in r]
 
     def _trim_metrics(self, step: int) -> None:
         """Drop metric records after ``step`` (a resumed or rolled-back run redoes them)."""
         if self.out is None:
             return
-        path = self.out / "metrics.jsonl"
-        if not path.is_file():
-            path.touch()
-            return
-        keep = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
-        with atomic_path(path) as tmp:
-            Path(tmp).write_text("".join(line + "\n" for line in keep))
+        path = self.out / METRICS_FILE
+        write_metrics(path, [r for r in read_metrics(path) if r["step"] <= step])
 
     def _identity(self) -> dict[str, Any]:
         """The results-table columns that name this run."""
@@ -506,8 +525,11 @@ class Trainer:
         directory); ``created`` is written once, when the run starts."""
         if self.out is None:
             return
-        db = Path(self.db) if self.db is not None else self.out.resolve().parent / "results.sqlite"
-        record_run(db, row)
+        record_run(self._db_path(), row)
+
+    def _db_path(self) -> Path:
+        assert self.out is not None
+        return Path(self.db) if self.db is not None else self.out.resolve().parent / RESULTS_FILE
 
     def _finish(self, status: str, divergence: dict[str, Any] | None) -> TrainResult:
         perf = self.last_eval
