@@ -22,9 +22,10 @@ torch.set_num_threads(1)
 from rnnzoo.training.config import run_config
 from rnnzoo.training.trainer import Trainer
 config = run_config(json.loads(sys.argv[1]))
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/statm") as f:  # resident now, not the import's high-water mark
+    base = int(f.read().split()[1]) * resource.getpagesize()
 Trainer(config, None, progress=False).run()
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)
 """
 CONFIGS = [  # (kind, N, B, B_eval, trial ms at dt 10 ms, ensemble, extra options)
     ("leaky_rate", 128, 64, 64, 8000.0, None, {}),

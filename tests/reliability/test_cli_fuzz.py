@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from rnnzoo.cli.main import app
 from rnnzoo.models import get_model_class, model_kinds
-from rnnzoo.tasks import get_task_class, task_names
+from rnnzoo.tasks import get_task_class, make, task_names
 from rnnzoo.training.config import ModelSpec, TrainConfig
 from rnnzoo.training.methods import make_method
 
@@ -39,7 +39,10 @@ def _task_cases() -> list[tuple[list[str], NumericField]]:
         if params in seen:
             continue
         seen.add(params)
-        fields = numeric_fields(params) + duration_fields(params, params().dt_ms)
+        dt_ms = params().dt_ms
+        if dt_ms is None:  # a suite: each task's own step
+            dt_ms = min(t.params.dt_ms for t in make(name).tasks)
+        fields = numeric_fields(params) + duration_fields(params, dt_ms)
         cases += [(["--task", name], field) for field in fields]
     return cases
 

@@ -43,7 +43,7 @@ def test_resume_refuses_other_changes_and_names_them(tmp_path):
     assert invoke("train", "--out", str(run), "--max-steps", "2", *TINY_CLI).exit_code == 0
     before = {p: (run / p).read_bytes() for p in files_under(run) if (run / p).is_file()}
     for args, named in (
-        (["--set", "lr=0.5"], "train.lr: run 0.01, given 0.5"),
+        (["--set", "lr=0.5"], "train.lr: run 0.003, given 0.5"),
         (["--seed", "3"], "train.seed: run 0, given 3"),
         (["--set", "n_hidden=32"], "model.options.n_hidden: run 16, given 32"),
         (["--task", "dm1"], "task.task: run 'flipflop', given 'dm1'"),

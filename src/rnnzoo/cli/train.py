@@ -214,6 +214,7 @@ def _run(
     from rnnzoo.training import train as run_training
     from rnnzoo.training.checkpoint import latest_checkpoint
     from rnnzoo.training.config import RunConfig
+    from rnnzoo.training.lock import check_not_in_use
     from rnnzoo.training.results import RESERVED_NAMES
 
     torch.set_num_threads(1)
@@ -221,6 +222,7 @@ def _run(
         raise InvalidParameterError(f"'--out': '{out}' is a file, not a folder")
     if out.name.lower() in RESERVED_NAMES:
         raise InvalidParameterError(f"'--out': '{out.name}' is the name of the results table")
+    check_not_in_use(out)  # another writer is named before the folder is read
     notes: list[str] = []
     if resume:  # the run's own config, with the changes given (checked by the trainer)
         if latest_checkpoint(out / "checkpoints") is None or not (out / "config.yaml").is_file():

@@ -18,6 +18,7 @@ TimeConstant = Annotated[float, Field(gt=0, le=1e12)]  # ms (1e9: an integrator,
 Gain = Annotated[float, Field(ge=0, le=1e3)]
 NoiseLevel = Annotated[float, Field(ge=0, le=1e3)]
 Probability = Annotated[float, Field(gt=0, le=1)]
+MaskEntry = Annotated[float, Field(ge=0, le=1)]  # 0 or 1 (checked with the shape)
 
 
 def _field(
@@ -112,7 +113,7 @@ class LeakyOptions(NetworkOptions):
         "initial W (Yang et al. 2019's names): randgauss N(0, g^2/(pN)), diag g*I, randortho g "
         "times a random orthogonal matrix (Dale's law: balanced E/I at spectral radius g)",
     )
-    recurrent_mask: tuple[tuple[float, ...], ...] | None = _field(
+    recurrent_mask: tuple[tuple[MaskEntry, ...], ...] | None = _field(
         None,
         "fixed 0/1 mask (N x N, rows: post-, columns: presynaptic) of the connections that may "
         "exist, applied with connection_prob and self_connections; None = all",

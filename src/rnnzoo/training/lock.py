@@ -32,6 +32,33 @@ def lock_holder(run_dir: Path) -> int | None:
         return None
 
 
+def _in_use(run_dir: Path) -> InvalidParameterError:
+    holder = lock_holder(run_dir)
+    who = f"process {holder}" if holder is not None else "another process"
+    return InvalidParameterError(
+        f"run folder '{run_dir}' is in use by {who} (another `rnnzoo train`, a GUI run "
+        "or a sweep job trains there); wait for it to end, or stop it"
+    )
+
+
+def check_not_in_use(run_dir: str | Path) -> None:
+    """Raise the `run_lock` error if another process holds ``run_dir``'s lock now; creates
+    nothing (a folder without a lock file is free)."""
+    run_dir = Path(run_dir)
+    if run_dir.resolve() in _held:
+        return
+    try:
+        fd = os.open(run_dir / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_use(run_dir) from None
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def run_lock(run_dir: str | Path, *, wait: bool = False) -> Iterator[None]:
     """Hold the exclusive lock of ``run_dir`` (created if missing).  ``wait``: block until
@@ -54,12 +81,7 @@ def run_lock(run_dir: str | Path, *, wait: bool = False) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = lock_holder(run_dir)
-            who = f"process {holder}" if holder is not None else "another process"
-            raise InvalidParameterError(
-                f"run folder '{run_dir}' is in use by {who} (another `rnnzoo train`, a GUI run "
-                "or a sweep job trains there); wait for it to end, or stop it"
-            ) from None
+            raise _in_use(run_dir) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         _held[key] = (thread, 1)
