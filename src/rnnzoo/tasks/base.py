@@ -24,7 +24,7 @@ from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.noise import input_noise
 from rnnzoo.tasks.params import TaskParams, constraint_text, validate_params
 from rnnzoo.tasks.seeding import check_batch_size, generators
-from rnnzoo.tasks.timing import DURATION_TYPES
+from rnnzoo.tasks.timing import DURATION_TYPES, Fixed, describe_steps, step_distribution
 
 VERSION_NAMES = ("vanilla", "realistic", "long")
 """The three versions every task has; tasks may add reference versions after them."""
@@ -242,16 +242,17 @@ class Task:
         parameters = []
         for pname, info in self.Params.model_fields.items():
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-            parameters.append(
-                {
-                    "name": pname,
-                    "unit": extra.get("unit", ""),
-                    "default": _describe_value(getattr(base, pname)),
-                    "value": _describe_value(getattr(self.params, pname)),
-                    "description": info.description or "",
-                    "allowed": constraint_text(info),
-                }
-            )
+            entry = {
+                "name": pname,
+                "unit": extra.get("unit", ""),
+                "default": _describe_value(getattr(base, pname)),
+                "value": _describe_value(getattr(self.params, pname)),
+                "description": info.description or "",
+                "allowed": constraint_text(info),
+            }
+            if extra.get("time") and getattr(self.params, pname) is not None:
+                entry["steps"] = self._steps_text(getattr(self.params, pname))
+            parameters.append(entry)
         return TaskCard(
             name=self.name,
             version=self.version,
@@ -269,6 +270,13 @@ class Task:
             versions={k: v.description for k, v in self.versions.items()},
             parameters=parameters,
         )
+
+    def _steps_text(self, value: Any) -> str:
+        """The exact law of a duration parameter in steps at this dt and rounding rule."""
+        law = value if isinstance(value, DURATION_TYPES) else Fixed(ms=float(value))
+        p = self.params
+        dist = step_distribution(law, p.dt_ms, p.rounding)
+        return f"{describe_steps(dist, f'steps of {p.dt_ms:g} ms')} ({p.rounding})"
 
     def __repr__(self) -> str:
         defaults = type(self.params)().model_dump()
