@@ -150,10 +150,14 @@ UNIFORM_LAWS = [
     ("fdanti", "vanilla", "input_duration_ms", "stim1", 25, 74, 1 / 50),
     ("reactgo", "vanilla", "input_start_ms", "fix1", 25, 124, 1 / 100),
     ("reactanti", "vanilla", "input_start_ms", "fix1", 25, 124, 1 / 100),
-    *[(r, "vanilla", "input_start_ms", "fix1", 5, 19, 1 / 15) for r in
-      ("dm1", "dm2", "contextdm1", "contextdm2", "multidm")],
-    *[(r, "vanilla", "delay2_ms", "delay2", 5, 14, 1 / 10) for r in
-      ("delaydm1", "delaydm2", "contextdelaydm1", "contextdelaydm2", "multidelaydm")],
+    *[
+        (r, "vanilla", "input_start_ms", "fix1", 5, 19, 1 / 15)
+        for r in ("dm1", "dm2", "contextdm1", "contextdm2", "multidm")
+    ],
+    *[
+        (r, "vanilla", "delay2_ms", "delay2", 5, 14, 1 / 10)
+        for r in ("delaydm1", "delaydm2", "contextdelaydm1", "contextdelaydm2", "multidelaydm")
+    ],
     # Soo et al.: tf.random.uniform(minval=T -+ jitter, maxval excluded), 500 +- 100 ms and
     # 1000 +- 100 ms at dt 5 ms
     ("fdgo", "soo2023", "input_start_ms", "fix1", 80, 119, 1 / 40),
@@ -183,8 +187,10 @@ def test_uniform_laws_have_the_originals_support_and_end_probabilities(
         assert abs((dense == end).mean() - p) < 1e-5
     # 3. the generator's per-batch draws have exactly this support, ends at p each
     per_batch = np.array(
-        [task.sample_conditions(np.random.default_rng(k), 2)[f"{epoch}_steps"][0]
-         for k in range(3000)]
+        [
+            task.sample_conditions(np.random.default_rng(k), 2)[f"{epoch}_steps"][0]
+            for k in range(3000)
+        ]
     )
     assert per_batch.min() == first and per_batch.max() == last
     n = len(per_batch)
