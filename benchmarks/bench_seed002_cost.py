@@ -41,7 +41,7 @@ def _stage_progress(method, anneal: int, max_steps: int) -> list[tuple[float, in
         if k == count:  # the last stage lasts to the end of the budget
             stop = max_steps
         if stop > start:
-            stages.append((min(1.0, (k + 0.5) / (count + 1)), int(round(stop - start))))
+            stages.append((min(1.0, (k + 0.5) / (count + 1)), round(stop - start)))
     return stages
 
 
