@@ -152,13 +152,24 @@ def plan(sweep_path: Path, model: dict, workers: int) -> dict:
             for (task, method, _), (a, b, steps) in model.items()
             if task == run.task_label and method == run.method_label
         )
-        jobs.append({"job": job.job_id, "task": run.task_label, "method": run.method_label,
-                     "members": m, "cpu_s": seconds})
+        jobs.append(
+            {
+                "job": job.job_id,
+                "task": run.task_label,
+                "method": run.method_label,
+                "members": m,
+                "cpu_s": seconds,
+            }
+        )
     loads = [0.0] * workers
     for j in sorted(jobs, key=lambda j: -j["cpu_s"]):
         loads[int(np.argmin(loads))] += j["cpu_s"]
-    return {"jobs": jobs, "total_cpu_s": sum(j["cpu_s"] for j in jobs),
-            "wall_s_idle": max(loads), "workers": workers}
+    return {
+        "jobs": jobs,
+        "total_cpu_s": sum(j["cpu_s"] for j in jobs),
+        "wall_s_idle": max(loads),
+        "workers": workers,
+    }
 
 
 def main() -> None:

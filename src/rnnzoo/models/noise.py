@@ -37,7 +37,9 @@ def draw_noise(
     if generator.device == like.device and like.dtype in (torch.float32, torch.float64):
         torch.randn(shape, generator=generator, dtype=like.dtype, out=noise)
     else:  # a generator elsewhere (a network's own CPU generator on a GPU): draw there, move
-        noise.copy_(torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device))
+        noise.copy_(
+            torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device)
+        )
     if decay > 0:
         steps = noise.unbind(time_dim)
         innovation = math.sqrt(1 - decay**2)
