@@ -128,6 +128,47 @@ def test_table_values_match_hand_computation():
     assert "| go | 2e+09 ± 1.41e+09 (2/3) | 1e+09 ± 7.07e+08 |" in table
 
 
+def test_networks_at_criterion_with_exact_intervals():
+    from rnnzoo.bench.report import clopper_pearson
+
+    # reference values of the exact binomial interval (e.g. 0/5: 1 - 0.025^(1/5) = 0.5218)
+    assert clopper_pearson(0, 5) == pytest.approx((0.0, 1 - 0.025 ** (1 / 5)))
+    assert clopper_pearson(5, 5) == pytest.approx((0.025 ** (1 / 5), 1.0))
+    assert clopper_pearson(2, 3) == pytest.approx((0.094299, 0.991596), abs=1e-6)
+    table = markdown_table(cell_stats(ROWS))
+    assert "| go | 2/3 (0.09-0.99) | 2/2 (0.16-1.00) |" in table
+    assert "| anti | 0/1 (0.00-0.97) | 1/1 (0.03-1.00) |" in table
+    # no run directories: seed 002's ensemble statistic cannot be computed
+    assert "| go | - | - |" in table and "| anti | - | - |" in table
+
+
+def test_ensemble_steps_from_the_runs_curves(tmp_path):
+    """mean over the 10th-90th percentile of 10 networks (the lowest and highest dropped) first
+    >= 0.9 at step 20; a network that stopped at step 10 keeps its last value."""
+    import json
+
+    from rnnzoo.bench.report import ensemble_steps
+
+    run_dir = tmp_path / "job"
+    run_dir.mkdir()
+    curves = {10: [0.0] + [0.5] * 8 + [1.0], 20: [0.0] + [0.95] * 8 + [1.0], 30: [1.0] * 10}
+    with open(run_dir / "metrics.jsonl", "w") as f:
+        for step, perf in curves.items():
+            f.write(json.dumps({"step": step, "performance_members": perf}) + "\n")
+    rows = [
+        {"run_dir": str(run_dir), "member": m, "steps": 30, "target_performance": 0.9}
+        for m in range(10)
+    ]
+    assert ensemble_steps(rows) == 20
+    assert ensemble_steps([{**r, "target_performance": 0.99} for r in rows]) == 30
+    assert ensemble_steps([{**r, "target_performance": 1.0, "steps": 20} for r in rows]) == float(
+        "inf"
+    )
+    rows[0] = {**rows[0], "steps": 10}  # member 0 stopped at 10 (0.0): 9 at 0.95 and a 0.0
+    assert ensemble_steps(rows) == 20
+    assert ensemble_steps([{**rows[1], "run_dir": str(tmp_path / "gone")}]) is None
+
+
 def test_report_cli_from_a_results_table(tmp_path):
     db = tmp_path / "results.sqlite"
     record_runs(db, ROWS)

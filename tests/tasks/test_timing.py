@@ -97,3 +97,55 @@ def test_zero_only_where_allowed():
     assert tasks.make("flipflop", blind_ms=0).params.blind_ms == 0
     with pytest.raises(InvalidParameterError, match="'input_duration_ms' must be > 0 ms"):
         tasks.make("flipflop", input_duration_ms=0)
+
+
+@pytest.mark.parametrize(
+    ("ms", "dt", "expected"),
+    [(100, 10, 10), (109.99, 10, 10), (19.9, 20, 0), (20, 20, 1), (0.6, 0.2, 3), (699.9, 20, 34)],
+)
+def test_truncate(ms, dt, expected):
+    assert int(steps(ms, dt, "truncate")) == expected
+
+
+def test_unknown_rounding_is_an_error():
+    with pytest.raises(ValueError, match="'rounding' must be one of half_up, truncate"):
+        steps(10, 1, "nearest")
+
+
+@pytest.mark.parametrize("rounding", ["half_up", "truncate"])
+@pytest.mark.parametrize(
+    "law",
+    [
+        Uniform(low_ms=300, high_ms=700),
+        Uniform(low_ms=95, high_ms=333),
+        TruncExp(mean_ms=400, min_ms=150, max_ms=1200),
+        Choice(values_ms=(200, 210, 400)),
+        Fixed(ms=55),
+    ],
+)
+def test_step_distribution_matches_a_dense_grid(law, rounding):
+    """The exact law against the empirical law of the rule applied to a million draws."""
+    from rnnzoo.tasks.timing import step_distribution
+
+    dist = step_distribution(law, 20.0, rounding)
+    assert abs(sum(dist.values()) - 1) < 1e-12
+    drawn = steps(law.sample(np.random.default_rng(0), 1_000_000), 20.0, rounding)
+    values, counts = np.unique(drawn, return_counts=True)
+    assert values.tolist() == list(dist)
+    for k, c in zip(values, counts, strict=True):
+        p = dist[int(k)]
+        assert abs(c - 1e6 * p) <= 5 * np.sqrt(1e6 * p * (1 - p)) + 1
+
+
+def test_describe_steps():
+    from rnnzoo.tasks.timing import describe_steps, step_distribution
+
+    def text(law, dt, rounding):
+        return describe_steps(step_distribution(law, dt, rounding))
+
+    assert text(Uniform(low_ms=300, high_ms=700), 20, "truncate") == "15..34 steps, 1/20 each"
+    assert text(Uniform(low_ms=300, high_ms=700), 20, "half_up") == (
+        "15..35 steps: 15 and 35 1/40 each, the others 1/20 each"
+    )
+    assert text(Choice(values_ms=(200, 210, 400)), 20, "truncate") == "10, 20 steps: 10 2/3, 20 1/3"
+    assert text(Fixed(ms=500), 20, "truncate") == "25 steps"

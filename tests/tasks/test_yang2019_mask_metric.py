@@ -105,8 +105,12 @@ def test_metric_on_constructed_outputs() -> None:
     outside = _outputs(batch, target - 0.2 * np.pi - 1e-6, low)
     assert np.all(task.performance(inside, batch) == 1)
     assert np.all(task.performance(outside, batch) == 0)
-    # exactly 0.5 is neither fixating nor released
-    assert np.all(task.performance(_outputs(batch, target, np.full(n, 0.5)), batch) == 0)
+    # the original's fixating = y_fix > 0.5: exactly 0.5 (a sigmoid at zero drive) and NaN
+    # are released, so on-target response trials count as correct
+    assert np.all(task.performance(_outputs(batch, target, np.full(n, 0.5)), batch) == 1)
+    assert np.all(task.performance(_outputs(batch, target, np.full(n, np.nan)), batch) == 1)
+    above = np.full(n, np.nextafter(0.5, 1.0))
+    assert np.all(task.performance(_outputs(batch, target, above), batch) == 0)
     # a silent ring cannot be read out
     silent = _outputs(batch, target, low)
     silent[batch.lengths - 1, np.arange(n), 1:] = 0
@@ -138,6 +142,10 @@ def test_metric_on_fixate_trials() -> None:
     np.testing.assert_array_equal(task.performance(hold, batch), 1.0)
     broke = _outputs(batch, target, np.full(200, 0.2))  # releases fixation everywhere
     np.testing.assert_array_equal(task.performance(broke, batch), (~fixate).astype(float))
+    # 0.5 and NaN are not fixating: fixate trials fail, response trials on target pass
+    for tie in (0.5, np.nan):
+        released = _outputs(batch, target, np.full(200, tie))
+        np.testing.assert_array_equal(task.performance(released, batch), (~fixate).astype(float))
     # on a fixate trial the ring read-out does not matter
     anywhere = _outputs(batch, target + 2.0, np.where(fixate, 0.9, 0.2))
     np.testing.assert_array_equal(task.performance(anywhere, batch), fixate.astype(float))

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnzoo import tasks
+from rnnzoo import InvalidParameterError, tasks
 
 U, C = "uniform", "choice"
 GO = {"fix1": (U, 300, 700), "stim1": (U, 500, 1500), "go1": (C, 500)}
@@ -60,18 +60,18 @@ BATCH_MODALITY = ["fdgo", "fdanti", "reactgo", "reactanti", "delaygo", "delayant
 
 
 def _step_probabilities(law: tuple, dt: float) -> dict[int, float]:
-    """P(steps = k) of a law after floor(ms/dt + 1/2)."""
+    """P(steps = k) of a law after the original's int(ms / dt): step k collects [k dt, (k+1) dt)."""
     kind, *values = law
     if kind == C:
         out: dict[int, float] = {}
         for v in values:
-            k = math.floor(v / dt + 0.5)
+            k = int(v / dt)
             out[k] = out.get(k, 0) + 1 / len(values)
         return out
     lo, hi = values
     out = {}
-    for k in range(math.floor(lo / dt), math.floor(hi / dt) + 2):
-        overlap = min(hi, (k + 0.5) * dt) - max(lo, (k - 0.5) * dt)
+    for k in range(int(lo / dt), int(hi / dt) + 1):
+        overlap = min(hi, (k + 1) * dt) - max(lo, k * dt)
         if overlap > 0:
             out[k] = overlap / (hi - lo)
     return out
@@ -129,12 +129,92 @@ def test_timing_is_shared_within_a_batch_and_drawn_per_batch(rule: str) -> None:
 
 
 def test_rounding_at_another_dt() -> None:
-    # dt 7 ms: 300 -> 42.86 -> 43, 500 -> 71.4 -> 71, 700 -> 100
+    # dt 7 ms, the original's int(d/dt): 300 -> 42.86 -> 42, 500 -> 71.4 -> 71, 700 -> 100
     task = tasks.make("delaygo", dt_ms=7.0, shared_timing=False)
     cond = task.sample_conditions(np.random.default_rng(0), 3000)
+    assert set(np.unique(cond["fix1_steps"]).tolist()) == {42, 71, 100}
+    assert set(np.unique(cond["delay1_steps"]).tolist()) == {28, 57, 114, 228}
+    assert set(np.unique(cond["go1_steps"]).tolist()) == {71}
+    # the zoo's round half up on request: 300 -> 43, 200 -> 29, 1600 -> 229
+    half_up = tasks.make("delaygo", dt_ms=7.0, shared_timing=False, duration_rounding="half_up")
+    cond = half_up.sample_conditions(np.random.default_rng(0), 3000)
     assert set(np.unique(cond["fix1_steps"]).tolist()) == {43, 71, 100}
     assert set(np.unique(cond["delay1_steps"]).tolist()) == {29, 57, 114, 229}
-    assert set(np.unique(cond["go1_steps"]).tolist()) == {71}
+
+
+# The original's support and end-value probabilities of every uniform law, at dt 20 ms
+# (vanilla) and 5 ms (soo2023): int(U(a, b) / dt) takes a/dt .. b/dt - 1, each dt / (b - a).
+UNIFORM_LAWS = [
+    ("fdgo", "vanilla", "input_start_ms", "fix1", 15, 34, 1 / 20),
+    ("fdgo", "vanilla", "input_duration_ms", "stim1", 25, 74, 1 / 50),
+    ("fdanti", "vanilla", "input_duration_ms", "stim1", 25, 74, 1 / 50),
+    ("reactgo", "vanilla", "input_start_ms", "fix1", 25, 124, 1 / 100),
+    ("reactanti", "vanilla", "input_start_ms", "fix1", 25, 124, 1 / 100),
+    *[
+        (r, "vanilla", "input_start_ms", "fix1", 5, 19, 1 / 15)
+        for r in ("dm1", "dm2", "contextdm1", "contextdm2", "multidm")
+    ],
+    *[
+        (r, "vanilla", "delay2_ms", "delay2", 5, 14, 1 / 10)
+        for r in ("delaydm1", "delaydm2", "contextdelaydm1", "contextdelaydm2", "multidelaydm")
+    ],
+    # Soo et al.: tf.random.uniform(minval=T -+ jitter, maxval excluded), 500 +- 100 ms and
+    # 1000 +- 100 ms at dt 5 ms
+    ("fdgo", "soo2023", "input_start_ms", "fix1", 80, 119, 1 / 40),
+    ("delaygo", "soo2023", "delay_ms", "delay1", 180, 219, 1 / 40),
+    ("dmsgo", "soo2023", "test_ms", "stim2", 80, 119, 1 / 40),
+]
+
+
+@pytest.mark.parametrize(("rule", "version", "field", "epoch", "first", "last", "p"), UNIFORM_LAWS)
+def test_uniform_laws_have_the_originals_support_and_end_probabilities(
+    rule, version, field, epoch, first, last, p
+) -> None:
+    task = tasks.make(rule, version)
+    # 1. the card states it (derived from the law, written out here by hand)
+    entry = next(e for e in task.card().parameters if e["name"] == field)
+    dt = task.params.dt_ms
+    fraction = f"1/{round(1 / p)}"
+    assert entry["steps"] == f"{first}..{last} steps of {dt:g} ms, {fraction} each (truncate)"
+    # 2. the original's expression on a dense grid of the law gives the same support and ends
+    law = getattr(task.params, field)
+    grid = np.linspace(law.low_ms, law.high_ms, 400_001)[:-1]  # [a, b): U(a, b) never gives b
+    originals = np.array([int(u / dt) for u in grid[::1000]])
+    assert originals.min() == first and originals.max() == last
+    dense = np.floor(grid / dt).astype(int)
+    assert dense.min() == first and dense.max() == last
+    for end in (first, last):
+        assert abs((dense == end).mean() - p) < 1e-5
+    # 3. the generator's per-batch draws have exactly this support, ends at p each
+    per_batch = np.array(
+        [
+            task.sample_conditions(np.random.default_rng(k), 2)[f"{epoch}_steps"][0]
+            for k in range(3000)
+        ]
+    )
+    assert per_batch.min() == first and per_batch.max() == last
+    n = len(per_batch)
+    for end in (first, last):
+        assert abs((per_batch == end).sum() - n * p) <= 4.5 * math.sqrt(n * p * (1 - p)) + 1
+    # the same uniform draws converted by the original's int(u / dt)
+    same = np.random.default_rng(3).uniform(law.low_ms, law.high_ms, size=2000)
+    np.testing.assert_array_equal(task.params.steps(same), [int(u / dt) for u in same])
+
+
+def test_half_up_keeps_the_previous_numbers_on_request() -> None:
+    task = tasks.make("fdgo", duration_rounding="half_up")
+    entry = next(e for e in task.card().parameters if e["name"] == "input_start_ms")
+    assert entry["steps"] == (
+        "15..35 steps of 20 ms: 15 and 35 1/40 each, the others 1/20 each (half_up)"
+    )
+    with pytest.raises(InvalidParameterError, match="duration_rounding"):
+        tasks.make("fdgo", duration_rounding="nearest")
+
+
+def test_truncation_rejects_durations_shorter_than_a_step() -> None:
+    with pytest.raises(InvalidParameterError, match="use at least 20 ms"):
+        tasks.make("fdgo", response_grace_ms=0.0, response_ms=15.0)
+    assert tasks.make("fdgo", response_grace_ms=0.0, response_ms=20.0, duration_rounding="truncate")
 
 
 @pytest.mark.parametrize("rule", sorted(LAWS))
@@ -272,7 +352,8 @@ def test_soo2023_structures(structure: str, rule: str) -> None:
     else:
         assert nonempty == SOO_EPOCHS[structure]
     assert all(np.all(np.diff(batch.epochs[e]) == 0) for e in empty)
-    # 500 +- 100 ms epochs: 80..120 steps; delay 1000 +- 100: 180..220; response 100 steps
+    # 500 +- 100 ms epochs: 80..119 steps; delay 1000 +- 100: 180..219 (truncated, as Soo et
+    # al.'s integer draws); response 100 steps
     cond = tasks.make(rule, "soo2023", shared_timing=False).sample_conditions(
         np.random.default_rng(1), 4000
     )
@@ -281,10 +362,10 @@ def test_soo2023_structures(structure: str, rule: str) -> None:
         if epoch == "go1":
             assert set(np.unique(steps).tolist()) == {100}
         elif epoch == "delay1":
-            assert steps.min() == 180 and steps.max() == 220
+            assert steps.min() == 180 and steps.max() == 219
         else:
-            assert steps.min() == 80 and steps.max() == 120
-            assert abs(steps.mean() - 100) < 4.5 * (40 / math.sqrt(12)) / math.sqrt(4000)
+            assert steps.min() == 80 and steps.max() == 119
+            assert abs(steps.mean() - 99.5) < 4.5 * (40 / math.sqrt(12)) / math.sqrt(4000)
     # the warm-up shows the rule unit only
     warm = batch.inputs[:200]
     rule_unit = 65 + tasks.make(rule).input_names[65:].index(f"rule_{task.name}")
@@ -296,8 +377,8 @@ def test_soo2023_structures(structure: str, rule: str) -> None:
 @pytest.mark.parametrize(
     ("rule", "field", "epoch", "support"),
     [
-        ("fdgo", "input_duration_ms", "stim1", (100, 300)),
-        ("reactgo", "input_start_ms", "fix1", (100, 500)),
+        ("fdgo", "input_duration_ms", "stim1", (100, 299)),
+        ("reactgo", "input_start_ms", "fix1", (100, 499)),
         ("delaygo", "delay_ms", "delay1", (40, 80, 160, 320)),
         ("dm1", "input_duration_ms", "stim1", (80, 160, 320)),
         ("delaydm1", "delay_ms", "delay1", (40, 80, 160, 320)),

@@ -4,7 +4,11 @@ Data first: `cell_stats` reduces results rows to one `CellStats` per (task, mode
 `markdown_table`, `write_csv` and the plot functions draw from those and from the runs'
 metrics.  Only finished runs count (reached, max_steps, diverged, stopped).  A cell gives the
 mean over the seeds that reached the target, with the sample standard deviation (ddof 1) when
-two or more did, and "(k/n)" when only k of its n seeds did; "failed" when none did.
+two or more did, and "(k/n)" when only k of its n seeds did; "failed" when none did.  Two more
+blocks: the networks at the criterion, k/n with the exact (Clopper-Pearson) 95% interval of
+the fraction; and seed 002's own statistic, the first evaluation step at which the mean over
+the 10th-90th percentile of the cell's networks reached the target (from the runs'
+metrics.jsonl, a network that stopped keeping its last value; "-" without run directories).
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ class CellStats:
     flops_mean: float | None
     flops_sd: float | None
     final_performance_mean: float | None
+    reached_ci_low: float | None = None
+    reached_ci_high: float | None = None
+    ensemble_steps: float | None = None
 
 
 def _label(row: dict[str, Any], key: str) -> str:
@@ -84,9 +91,39 @@ def cell_stats(rows: list[dict[str, Any]]) -> list[CellStats]:
                 *wall,
                 *flops,
                 float(np.mean(perf)) if perf else None,
+                *clopper_pearson(len(hit), len(group)),
+                ensemble_steps(group),
             )
         )
     return stats
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact two-sided confidence interval of a binomial fraction k/n (n >= 1)."""
+    from scipy.stats import beta
+
+    tail = (1 - level) / 2
+    low = 0.0 if k == 0 else float(beta.ppf(tail, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1 - tail, k + 1, n - k))
+    return low, high
+
+
+def ensemble_steps(rows: list[dict[str, Any]]) -> float | None:
+    """Seed 002's criterion of a cell: the first evaluation step at which the mean over the
+    10th-90th percentile of its networks' held-out performance reached the target; inf when it
+    never did, None when a run's curve is missing."""
+    from rnnzoo.training.evaluation import ensemble_statistic
+
+    target = next((r["target_performance"] for r in rows if r.get("target_performance")), None)
+    curves = [member_curve(r) for r in rows]
+    if target is None or not curves or any(c is None for c in curves):
+        return None
+    grid = np.unique(np.concatenate([s for s, _ in curves]))
+    filled = np.array([_forward_fill(s, p, grid) for s, p in curves])  # (networks, steps)
+    for step, column in zip(grid, filled.T, strict=True):
+        if not np.isnan(column).any() and ensemble_statistic(column, "mean_10_90") >= target:
+            return float(step)
+    return math.inf
 
 
 def format_cell(cell: CellStats | None, block: str, fmt: str) -> str:
@@ -106,19 +143,40 @@ def format_cell(cell: CellStats | None, block: str, fmt: str) -> str:
     return text
 
 
+def format_reached(cell: CellStats | None) -> str:
+    """Networks at the criterion: "k/n (95% CI lo-hi)", or "-" (no finished run)."""
+    if cell is None or cell.reached_ci_low is None:
+        return "-"
+    return f"{cell.reached}/{cell.seeds} ({cell.reached_ci_low:.2f}-{cell.reached_ci_high:.2f})"
+
+
+def format_ensemble(cell: CellStats | None) -> str:
+    """Seed 002's statistic: the step, "failed" when it never reached the target, "-"
+    without curves or finished runs."""
+    if cell is None or cell.ensemble_steps is None:
+        return "-"
+    return "failed" if math.isinf(cell.ensemble_steps) else f"{cell.ensemble_steps:.0f}"
+
+
 def markdown_table(stats: list[CellStats]) -> str:
-    """Rows per task (and model when there are several), columns per method, three blocks."""
+    """Rows per task (and model when there are several), columns per method, five blocks."""
     methods = list(dict.fromkeys(s.method for s in stats))
     several_models = len({s.model for s in stats}) > 1
     rows = list(dict.fromkeys((s.task, s.model) for s in stats))
     by_key = {(s.task, s.model, s.method): s for s in stats}
     lines = ["| Task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
-    for title, block, fmt in BLOCKS:
+
+    def block(title: str, text: Any) -> None:
         lines.append(f"| **{title}** |" + " |" * len(methods))
         for task, model in rows:
             name = f"{task} / {model}" if several_models else task
-            cells = [format_cell(by_key.get((task, model, m)), block, fmt) for m in methods]
+            cells = [text(by_key.get((task, model, m))) for m in methods]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    for title, key, fmt in BLOCKS:
+        block(title, lambda cell, key=key, fmt=fmt: format_cell(cell, key, fmt))
+    block("Networks at the criterion (95% CI of the fraction)", format_reached)
+    block("Ensemble steps (mean over the 10th-90th percentile, seed 002)", format_ensemble)
     return "\n".join(lines) + "\n"
 
 
@@ -264,6 +322,9 @@ def write_report(rows: list[dict[str, Any]], out: Path, title: str) -> dict[str,
         ),
         'Cells: mean ± sd over the seeds that reached the target, "(k/n)" when only k of n '
         'did; "failed" when none did.',
+        "Networks at the criterion: k of n, with the exact (Clopper-Pearson) 95% interval of "
+        "the fraction. Ensemble steps: the first evaluation at which the mean over the "
+        "10th-90th percentile of the cell's networks reached the target (seed 002's criterion).",
     ]
     text = f"# {title}\n\n" + "\n".join(f"- {n}" for n in notes) + "\n\n" + markdown_table(stats)
     paths = {

@@ -71,6 +71,8 @@ def _plan(file: Path, as_json: bool, workers: int | None) -> None:
         f"total: {sum(c.flops for c in costs):.3g} flops at most (full step budgets); about "
         f"{total / 60:.1f} min on {workers} workers (estimate, see rnnzoo.bench.cost)"
     )
+    if any(job.config.train.device != "cpu" for job in jobs):
+        typer.echo("(the seconds are CPU estimates; this sweep trains on cuda/auto)")
 
 
 def _labels(job: Any) -> dict[str, str]:

@@ -92,6 +92,8 @@ def show(
         allowed = f"; {p['allowed']}" if p["allowed"] else ""
         typer.echo(f"  {p['name']} = {p['value']}{default}{unit}{allowed}")
         typer.echo(f"      {p['description']}")
+        if "steps" in p:
+            typer.echo(f"      in steps: {p['steps']}")
 
 
 @app.command("preview")

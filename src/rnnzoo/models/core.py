@@ -45,11 +45,14 @@ from rnnzoo.models.workspace import WORKSPACE
 
 @dataclass(frozen=True)
 class RecurrenceSpec:
-    """What the core integrates: form ('rate' or 'current'), activation and PReLU slope."""
+    """What the core integrates: form ('rate' or 'current'), activation and PReLU slope; and
+    ``alpha``, the dt/tau shared by every neuron of every member when the caller knows it on
+    the host (None: taus differ, or unknown), so that no step reads it from device memory."""
 
     form: str
     activation: str
     slope: float = 0.0
+    alpha: float | None = None
 
 
 class _Steps:
@@ -269,8 +272,8 @@ class _LeakyNetwork(torch.autograd.Function):
         user = [None] * steps if grad_states is None else pick.over_time(grad_states)
         w_out_step, alpha_step = pick.member(w_out), pick.member(alpha)
         keep = 1 - alpha_step
-        uniform = bool((alpha == alpha.flatten()[0]).all())
-        keep_scalar = float(keep.flatten()[0])
+        keep_scalar = _uniform_keep(alpha, spec)
+        uniform = keep_scalar is not None
 
         # post[:, t] = [gradient of step t's drive, dy_{t-1}] pairs with the activity a_t
         post_padded = WORKSPACE.get((n_models, steps, batch, _padded(size + n_out)), activity)
@@ -367,6 +370,19 @@ class _LeakyNetwork(torch.autograd.Function):
             gy.sum(dim=(1, 2)) if needs[8] else None,
             *(gw if needs[9 + i] else None for i, gw in enumerate(grad_rec)),
         )
+
+
+def _uniform_keep(alpha: Tensor, spec: RecurrenceSpec) -> float | None:
+    """1 - alpha as a Python float (in alpha's dtype) when one alpha holds for every neuron,
+    else None, without synchronising with a GPU: from ``spec.alpha`` (the host's value), from
+    ``alpha`` itself only when it lives on the CPU; None on another device without ``spec.alpha``
+    (the backward loop then multiplies by the (M, 1, N) tensor, correct for any alpha)."""
+    if spec.alpha is not None:
+        one, value = torch.tensor([1.0, spec.alpha], dtype=alpha.dtype).unbind()
+        return float(one - value)
+    if alpha.device.type == "cpu" and bool((alpha == alpha.flatten()[0]).all()):
+        return float(1 - alpha.flatten()[0])
+    return None
 
 
 def leaky_network(

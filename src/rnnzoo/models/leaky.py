@@ -78,6 +78,13 @@ class _LeakyNetwork(Network):
         )
         self.register_buffer("activation_slope", torch.full((m_models,), options.activation_slope))
         self.noise_generator = seeded_generator(config.seed, 1)
+        # Host copies of what the forward pass branches on, so that it never reads device
+        # memory (on a GPU, a synchronisation per forward): noise on or off, the alpha shared
+        # by every neuron (None when taus differ) and the PReLU slope.
+        self._input_noise = any(s > 0 for s in options.per_member("input_noise", m_models))
+        self._recurrent_noise = any(s > 0 for s in options.per_member("recurrent_noise", m_models))
+        _read_host_copies(self)
+        self.register_load_state_dict_post_hook(_read_host_copies)
 
     # --- construction ------------------------------------------------------------------
     def _signs(self) -> Tensor:
@@ -173,10 +180,21 @@ class _LeakyNetwork(Network):
         if not 0 <= slope <= 1:
             raise ValueError(f"'activation_slope' must be in [0, 1]; got {slope}")
         self.activation_slope.fill_(slope)
+        self._slope = float(slope)
+
+    @property
+    def slope(self) -> float:
+        """The PReLU slope as a Python float (read without touching device memory)."""
+        return self._slope
+
+    @property
+    def max_alpha(self) -> float:
+        """The largest dt/tau of any neuron, as a Python float."""
+        return self._max_alpha
 
     # --- dynamics ----------------------------------------------------------------------
     def _spec(self) -> RecurrenceSpec:
-        return RecurrenceSpec(self.form, self.options.activation, float(self.activation_slope[0]))
+        return RecurrenceSpec(self.form, self.options.activation, self._slope, self._common_alpha)
 
     def _forward(self, inputs, initial, generator, return_states, noise=True):
         m_models, size, batch = self.n_models, self.options.n_hidden, inputs.shape[2]
@@ -215,12 +233,12 @@ class _LeakyNetwork(Network):
         if self.options.noise_tau_ms > 0:
             decay = math.exp(-dt_factor * self.config.dt_ms / self.options.noise_tau_ms)
         scale = 1 / math.sqrt(dt_factor)
-        if bool((self.in_noise_std > 0).any()):  # on the inputs u, before W_in
+        if self._input_noise:  # on the inputs u, before W_in
             shape = (steps, self.n_models, batch, x.shape[-1])
             std = self.in_noise_std if dt_factor == 1 else self.in_noise_std * scale
             noise = draw_noise(shape, std, decay, generator, x, time_dim=0)
             x = noise.add_(x.unsqueeze(1) if x.dim() == 3 else x)
-        if not bool((self.rec_noise_std > 0).any()):
+        if not self._recurrent_noise:
             return x, None
         shape = (self.n_models, steps, batch, self.options.n_hidden)
         std = self.rec_noise_std if dt_factor == 1 else self.rec_noise_std * scale
@@ -260,7 +278,7 @@ class _LeakyNetwork(Network):
         state (M, B, N), inputs (M, B, I) -> next state (M, B, N)."""
         w_rec = self.recurrent_matrix()
         drive = inputs @ self.input_weights().transpose(1, 2) + self.bias.unsqueeze(1)
-        slope = float(self.activation_slope[0])
+        slope = self._slope
         if self.form == "rate":
             z = state @ w_rec.transpose(1, 2) + drive
             update = activate(self.options.activation, z, slope)
@@ -272,7 +290,7 @@ class _LeakyNetwork(Network):
         """Firing rates from states: r itself (rate form) or f(x) (current form)."""
         if self.form == "rate":
             return states
-        return activate(self.options.activation, states, float(self.activation_slope[0]))
+        return activate(self.options.activation, states, self._slope)
 
     def readout(self, states: Tensor) -> Tensor:
         """Outputs (after the readout activation) from states (M, ..., N) -> (M, ..., O)."""
@@ -281,6 +299,15 @@ class _LeakyNetwork(Network):
         flat = rates.reshape(shape[0], -1, shape[-1])
         linear = torch.baddbmm(self.b_out.unsqueeze(1), flat, self.output_weights().transpose(1, 2))
         return self.readout_activation(linear.view(*shape[:-1], -1))
+
+
+def _read_host_copies(module: _LeakyNetwork, _incompatible: object = None) -> None:
+    """Host copies of the PReLU slope and of the alpha shared by every neuron (None when taus
+    differ), read from the buffers once: when built (on the CPU) and after load_state_dict."""
+    alpha = module.alpha.flatten()
+    module._common_alpha = float(alpha[0]) if bool((alpha == alpha[0]).all()) else None
+    module._max_alpha = float(alpha.max())
+    module._slope = float(module.activation_slope.flatten()[0])
 
 
 @register

@@ -1,5 +1,9 @@
 """Network noise: white or Ornstein-Uhlenbeck, drawn from a `torch.Generator`.
 
+Noise is drawn on the generator's device: with a generator on the network's device (the
+trainer's, on a GPU too) it is written in place, with no host work; a generator elsewhere (a
+network's own CPU generator after ``.to("cuda")``) draws there and the result is copied over.
+
 Convention (Yang et al. 2019; seed 002): noise eta enters the drive of each Euler step, which is
 multiplied by alpha = dt/tau, with per-step std sigma * sqrt(2/alpha).  The state then receives
 alpha * eta, of std sigma * sqrt(2 alpha): the Euler discretisation of tau dx = ... dt +
@@ -30,10 +34,12 @@ def draw_noise(
     """Noise of ``shape`` times ``scale`` (broadcast), white when ``decay`` = 0, else OU with
     per-step decay factor ``decay`` = exp(-dt / tau_noise) along ``time_dim``."""
     noise = WORKSPACE.get(shape, like)
-    if like.device.type == "cpu" and like.dtype in (torch.float32, torch.float64):
+    if generator.device == like.device and like.dtype in (torch.float32, torch.float64):
         torch.randn(shape, generator=generator, dtype=like.dtype, out=noise)
-    else:  # generators live on the CPU; draw there and move
-        noise.copy_(torch.randn(shape, generator=generator, dtype=like.dtype))
+    else:  # a generator elsewhere (a network's own CPU generator on a GPU): draw there, move
+        noise.copy_(
+            torch.randn(shape, generator=generator, dtype=like.dtype, device=generator.device)
+        )
     if decay > 0:
         steps = noise.unbind(time_dim)
         innovation = math.sqrt(1 - decay**2)

@@ -14,6 +14,7 @@ Everything else (seeding, noise, splits, psychometric batches, checks) lives her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -25,7 +26,7 @@ from rnnzoo.tasks.noise import input_noise
 from rnnzoo.tasks.params import TaskParams, constraint_text, validate_params
 from rnnzoo.tasks.recommended import Recommended
 from rnnzoo.tasks.seeding import check_batch_size, generators
-from rnnzoo.tasks.timing import DURATION_TYPES
+from rnnzoo.tasks.timing import DURATION_TYPES, Fixed, describe_steps, step_distribution
 
 VERSION_NAMES = ("vanilla", "realistic", "long")
 """The three versions every task has; tasks may add reference versions after them."""
@@ -132,13 +133,16 @@ def task_card(task: Any) -> TaskCard:
             "criterion": metric.criterion,
         },
         versions={k: v.description for k, v in task.versions.items()},
-        parameters=parameter_rows(task.Params, task.params),
+        parameters=parameter_rows(task.Params, task.params, getattr(task, "_steps_text", None)),
         recommended=None if recommended is None else recommended.to_dict(),
     )
 
 
-def parameter_rows(schema: type[Any], params: Any) -> list[dict[str, Any]]:
-    """The card's parameter table: name, unit, default, value, description, allowed range."""
+def parameter_rows(
+    schema: type[Any], params: Any, steps_text: Callable[[Any], str] | None = None
+) -> list[dict[str, Any]]:
+    """The card's parameter table: name, unit, default, value, description, allowed range, and
+    with ``steps_text`` (duration value -> its law in steps) "steps" for each set duration."""
     base = schema()
     rows = []
     for pname, info in schema.model_fields.items():
@@ -153,6 +157,9 @@ def parameter_rows(schema: type[Any], params: Any) -> list[dict[str, Any]]:
                 "allowed": constraint_text(info),
             }
         )
+        value = getattr(params, pname)
+        if steps_text is not None and extra.get("time") and value is not None:
+            rows[-1]["steps"] = steps_text(value)
     return rows
 
 
@@ -293,6 +300,13 @@ class Task:
     def card(self) -> TaskCard:
         """The task card for this version (parameters with unit, default and value)."""
         return task_card(self)
+
+    def _steps_text(self, value: Any) -> str:
+        """The exact law of a duration parameter in steps at this dt and rounding rule."""
+        law = value if isinstance(value, DURATION_TYPES) else Fixed(ms=float(value))
+        p = self.params
+        dist = step_distribution(law, p.dt_ms, p.rounding)
+        return f"{describe_steps(dist, f'steps of {p.dt_ms:g} ms')} ({p.rounding})"
 
     def __repr__(self) -> str:
         defaults = type(self.params)().model_dump()

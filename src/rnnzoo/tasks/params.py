@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rnnzoo.errors import InvalidParameterError, did_you_mean
-from rnnzoo.tasks.timing import DURATION_TYPES, steps
+from rnnzoo.tasks.timing import DURATION_TYPES, Rounding, shortest_nonzero_ms, steps
 
 MAX_DURATION_STEPS = 100_000
 """The longest duration a task parameter may have, in steps of its dt_ms (every task)."""
@@ -107,10 +107,11 @@ class TaskParams(BaseModel):
                     raise ValueError(
                         f"'{name}' must be > 0 ms (this epoch cannot be absent); got {value}"
                     )
-                if ms > 0 and steps(ms, self.dt_ms) == 0:
+                if ms > 0 and self.steps(ms) == 0:
+                    shortest = shortest_nonzero_ms(self.dt_ms, self.rounding)
                     raise ValueError(
                         f"'{name}' = {value} ms rounds to 0 steps at dt_ms={self.dt_ms:g}; "
-                        f"use at least {self.dt_ms / 2:g} ms or a smaller dt_ms"
+                        f"use at least {shortest:g} ms or a smaller dt_ms"
                     )
                 limit = extra.get("maximum_ms")
                 if limit is not None and ms > limit:
@@ -132,9 +133,15 @@ class TaskParams(BaseModel):
                 f"at dt_ms={self.dt_ms:g}; got {grace:g}"
             )
 
+    @property
+    def rounding(self) -> Rounding:
+        """How this task converts ms to steps: the zoo's round half up, unless the task's
+        source converts otherwise (`rnnzoo.tasks.timing`)."""
+        return "half_up"
+
     def steps(self, duration_ms: float | np.ndarray) -> np.ndarray:
-        """Steps for a duration in ms at this ``dt_ms`` (the one rounding rule)."""
-        return steps(duration_ms, self.dt_ms)
+        """Steps for a duration in ms at this ``dt_ms`` (by this task's rounding rule)."""
+        return steps(duration_ms, self.dt_ms, self.rounding)
 
     @property
     def input_noise_std(self) -> float:

@@ -158,7 +158,7 @@ class _Euler:
     def __init__(self, net: Network) -> None:
         self.rate_form = net.form == "rate"
         self.activation = net.options.activation
-        self.slope = float(net.activation_slope[0])
+        self.slope = net.slope
         weights = net.recurrent_weights()
         if len(weights) == 2:  # W = m n^T / N, never formed
             m, n = weights
@@ -299,11 +299,11 @@ class CoarsenedDiscretization(Method):
         if theta == 1:
             return net(inputs, generator=generator).outputs
         alpha = theta * net.alpha
-        if float(alpha.max()) > 1:
+        if theta * net.max_alpha > 1:
             raise InvalidParameterError(
-                f"cd: 'theta' = {theta} times alpha = dt/tau = {float(net.alpha.max()):g} "
+                f"cd: 'theta' = {theta} times alpha = dt/tau = {net.max_alpha:g} "
                 f"exceeds 1 (a coarse step longer than the time constant is unstable, seed 002 "
-                f"sec. 3.4); use theta <= {math.floor(1 / float(net.alpha.max()))}"
+                f"sec. 3.4); use theta <= {math.floor(1 / net.max_alpha)}"
             )
         x = _prepared(net, inputs)
         steps = x.shape[0]

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from rnnzoo.tasks.params import TaskParams, ms_field
-from rnnzoo.tasks.timing import Choice, Duration, Fixed, Uniform
+from rnnzoo.tasks.timing import Choice, Duration, Fixed, Rounding, Uniform
 
 Coherence = Annotated[float, Field(gt=0, le=1)]
 
@@ -38,6 +38,13 @@ class YangParams(TaskParams):
         description="time constant tau of alpha = dt/tau in the noise convention sqrt(2/alpha) "
         "(the network's own tau is set on the network)",
         json_schema_extra={"unit": "ms"},
+    )
+    duration_rounding: Rounding = Field(
+        "truncate",
+        description="how a duration becomes steps: 'truncate' is int(d/dt) as the original code "
+        "(U(a, b) gives a/dt .. b/dt - 1 steps, equally likely); 'half_up' is the zoo's "
+        "floor(d/dt + 1/2), the suite's rule before CHANGELOG 'Yang suite durations' (end "
+        "values half as likely, b/dt possible)",
     )
     shared_timing: bool = Field(
         True,
@@ -84,6 +91,11 @@ class YangParams(TaskParams):
         description="True: the loss is mean((mask * (y - z))^2) as in the original code, so the "
         "weights are the mask squared (1, 25; fixation x4); False: weights are the mask itself",
     )
+
+    @property
+    def rounding(self) -> Rounding:
+        """The suite converts durations as its source does (``duration_rounding``)."""
+        return self.duration_rounding
 
     @property
     def input_noise_std(self) -> float:

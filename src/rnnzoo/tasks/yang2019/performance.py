@@ -26,8 +26,10 @@ def last_step_correct(
         fixation.
 
     A fixate trial is correct iff the fixation output is > 0.5. A response trial is correct
-    iff the fixation output is < 0.5 and the population vector of the ring outputs lies
-    strictly closer than 0.2*pi to the target angle.
+    iff the network is not fixating, i.e. the fixation output is not > 0.5 (the original's
+    ``fixating = y_fix > 0.5``: exactly 0.5, a sigmoid at zero drive, and NaN count as
+    released), and the population vector of the ring outputs lies strictly closer than 0.2*pi
+    to the target angle.
     """
     last = outputs[np.asarray(lengths) - 1, np.arange(outputs.shape[1])]  # (B, 33)
     fixation = last[:, 0]
@@ -36,11 +38,8 @@ def last_step_correct(
     on_target = np.zeros(len(fixation), dtype=bool)
     aim = ~should_fixate & ~np.isnan(read_out)
     on_target[aim] = circular_distance(read_out[aim], response_angle[aim]) < ANGLE_TOLERANCE_RAD
-    correct = np.where(
-        should_fixate,
-        fixation > FIXATION_THRESHOLD,
-        (fixation < FIXATION_THRESHOLD) & on_target,
-    )
+    fixating = fixation > FIXATION_THRESHOLD  # False for NaN, as NumPy compares in the original
+    correct = np.where(should_fixate, fixating, ~fixating & on_target)
     return correct.astype(np.float64)
 
 

@@ -29,8 +29,8 @@ METRIC = Metric(
     "accuracy",
     "Yang et al. (2019) rule at the last step of each trial: a trial that must end in fixation "
     "is correct iff the fixation output is > 0.5; any other trial iff the fixation output is "
-    "< 0.5 and the population vector of the 32 ring outputs is closer than 0.2*pi to the "
-    "target angle",
+    "not > 0.5 (0.5 and NaN count as released, as the original's y_fix > 0.5) and the "
+    "population vector of the 32 ring outputs is closer than 0.2*pi to the target angle",
     criterion=0.9,
 )
 
