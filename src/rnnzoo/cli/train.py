@@ -16,6 +16,7 @@ from rnnzoo.errors import InvalidParameterError, did_you_mean
 
 DEFAULT_TASK = "flipflop"
 DEFAULT_MODEL = "leaky_rate"
+DEFAULT_RULE = "bptt"
 # Main-job defaults (see README): train the 3-bit flip-flop to 0.999 held-out accuracy (beyond
 # the task's 0.95 criterion) in seconds on one core, so that the network has settled into its
 # 8 stable memory states (`rnnzoo analyze` finds them; at 0.95 some are still slow points).
@@ -30,7 +31,7 @@ DEFAULT_TRAIN = {
 
 
 def _route(sets: dict[str, Any], task_cls: Any, model_cls: Any) -> dict[str, dict[str, Any]]:
-    """Split --set values into task, model, train and method settings (see `train`)."""
+    """Split --set values into task, model, train, method and rule settings (see `train`)."""
     from rnnzoo.training.config import TrainConfig
 
     sections = {
@@ -38,11 +39,17 @@ def _route(sets: dict[str, Any], task_cls: Any, model_cls: Any) -> dict[str, dic
         "task": set(task_cls.Params.model_fields) if task_cls is not None else set(),
         "train": set(TrainConfig.model_fields),
     }
-    routed: dict[str, dict[str, Any]] = {"task": {}, "model": {}, "train": {}, "method": {}}
+    routed: dict[str, dict[str, Any]] = {
+        "task": {},
+        "model": {},
+        "train": {},
+        "method": {},
+        "rule": {},
+    }
     for key, value in sets.items():
         prefix, dot, name = key.partition(".")
         if dot and prefix in routed:
-            if prefix != "method" and name not in sections[prefix]:
+            if prefix in sections and name not in sections[prefix]:
                 hint = did_you_mean(name, sections[prefix])
                 raise InvalidParameterError(f"--set: unknown {prefix} setting '{name}'{hint}")
             routed[prefix][name] = value
@@ -56,7 +63,7 @@ def _route(sets: dict[str, Any], task_cls: Any, model_cls: Any) -> dict[str, dic
             hint = did_you_mean(key, every)
             raise InvalidParameterError(
                 f"--set: unknown setting '{key}'{hint} (task parameters, model options, training "
-                "settings; prefix with task., model., train. or method.)"
+                "settings; prefix with task., model., train., method. or rule.)"
             )
     return routed
 
@@ -74,6 +81,7 @@ def build_config(
     target_perf: float | None,
     seed: int | None,
     device: str | None,
+    rule: str | None = None,
 ) -> Any:
     """The `RunConfig` the command line describes (file, then options, then --set)."""
     from rnnzoo.models import get_model_class
@@ -101,6 +109,8 @@ def build_config(
         data["model"]["ensemble"] = ensemble
     if method is not None:
         data["method"] = {"name": method, "hyperparameters": {}}
+    if rule is not None and rule != data.get("rule", {}).get("name", DEFAULT_RULE):
+        data["rule"] = {"name": rule, "hyperparameters": {}}
     train = data.setdefault("train", {})
     for key, value in (
         ("max_steps", max_steps),
@@ -124,10 +134,14 @@ def build_config(
         **data["method"].get("hyperparameters", {}),
         **routed["method"],
     }
+    rule_spec = data.setdefault("rule", {"name": DEFAULT_RULE})
+    rule_spec["hyperparameters"] = {**rule_spec.get("hyperparameters", {}), **routed["rule"]}
     config = run_config(data, owner="rnnzoo train")
     from rnnzoo.tasks import from_config
+    from rnnzoo.training.rules import rule_params
 
     from_config(config.task)  # validate the task parameters now (one-line error)
+    rule_params(config.rule.name, **config.rule.hyperparameters)  # and the rule's
     return config
 
 
@@ -138,12 +152,24 @@ def train(
     model: Annotated[str | None, typer.Option("--model", help="network kind")] = None,
     sets: Annotated[
         list[str] | None,
-        typer.Option("--set", help="KEY=VALUE: model option, task parameter or training setting"),
+        typer.Option(
+            "--set",
+            help="KEY=VALUE: model option, task parameter or training setting; method.KEY and "
+            "rule.KEY for the method's and the rule's hyperparameters",
+        ),
     ] = None,
     config_file: Annotated[
         Path | None, typer.Option("--config", help="a run config.yaml to start from")
     ] = None,
     method: Annotated[str | None, typer.Option("--method", help="control|cd|sctt|dasc")] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule",
+            help="learning rule: bptt|force|full_force|rflo|eprop|node_perturbation "
+            "(hyperparameters: --set rule.NAME=VALUE; see `rnnzoo rules show NAME`)",
+        ),
+    ] = None,
     ensemble: Annotated[int | None, typer.Option("--ensemble", help="train M networks")] = None,
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="most steps")] = None,
     target_perf: Annotated[

@@ -43,6 +43,10 @@ COLUMNS = (
     ("wall_clock_to_criterion_s", "REAL"),
     ("flops_to_criterion", "REAL"),
     ("error", "TEXT"),
+    # added for the learning rules (rnnzoo.training.rules); older rows read NULL (BPTT)
+    ("rule", "TEXT"),
+    ("rule_label", "TEXT"),
+    ("trials_to_criterion", "INTEGER"),
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 BUSY_TIMEOUT_MS = 60_000

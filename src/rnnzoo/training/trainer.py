@@ -1,14 +1,18 @@
-"""The trainer: BPTT on a task's seeded trial stream, evaluation on held-out trials, stop at a
-performance threshold, checkpoints with exact resume, NaN detection, and the run directory.
+"""The trainer: a learning rule (BPTT by default, `rnnzoo.training.rules`) on a task's seeded
+trial stream, evaluation on held-out trials, stop at a performance threshold, checkpoints with
+exact resume, NaN detection, and the run directory.
 
 Determinism: training batch k is ``task.generate(B, seed, split="train", index=k)``, evaluation
 j is ``task.generate(B_eval, seed, split="validation", index=j)`` with network noise from its own
-generator, and the training noise generator's state is saved in every checkpoint.  A resumed
-run therefore produces the same weights, bit for bit, as an uninterrupted one (same device).
+generator, and the training noise generator's state and the rule's state (optimiser, RLS
+matrices, baselines, generators) are saved in every checkpoint.  A resumed run therefore
+produces the same weights, bit for bit, as an uninterrupted one (same device).
 
-Floating-point operations are estimated as ``6 * M * B * N^2 * T`` per step: the recurrent
-(B x N) @ (N x N) product, forward (2 B N^2 flops) plus backward (4 B N^2), per time step and
-member.  Input/readout products and elementwise work are left out (small for N >> I, O).
+Each step the rule runs the batch and computes its update (``learner.losses``), finishes it or
+reports divergence (``prepare_update``), and commits it (``apply_update``).  Floating-point
+operations are the rule's estimate (``learner.flops``): for BPTT ``6 * M * B * N^2 * T`` per
+step, the recurrent (B x N) @ (N x N) product, forward (2 B N^2 flops) plus backward (4 B N^2),
+per time step and member.  Input/readout products and elementwise work are left out.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from rnnzoo.models import Network, save_model
 from rnnzoo.models.base import seeded_generator
 from rnnzoo.training.build import (
     Method,
+    build_learner,
     build_method,
     build_network,
     build_task,
@@ -44,14 +49,6 @@ from rnnzoo.training.checkpoint import latest_checkpoint, load_checkpoint, save_
 from rnnzoo.training.config import RunConfig
 from rnnzoo.training.curriculum import Curriculum
 from rnnzoo.training.evaluation import evaluate_network
-from rnnzoo.training.losses import (
-    activity_penalty,
-    clip_grad_norm_per_member,
-    masked_cross_entropy,
-    masked_mse,
-    member_grad_norms,
-    weight_penalty,
-)
 from rnnzoo.training.progress import ProgressBar
 from rnnzoo.training.results import record_run
 
@@ -70,6 +67,7 @@ class TrainResult:
     target_performance: float
     statistic: str
     steps_to_criterion: int | None = None
+    trials_to_criterion: int | None = None
     wall_clock_to_criterion_s: float | None = None
     flops: float = 0.0
     flops_to_criterion: float | None = None
@@ -80,6 +78,7 @@ class TrainResult:
     version: str = ""
     model: str = ""
     method: str = ""
+    rule: str = ""
     seed: int = 0
     ensemble: int | None = None
     run_dir: str | None = None
@@ -120,19 +119,9 @@ class Trainer:
             check_fits(net, config, self.task)
         self.net = net.to(self.device)
         self.method = method if method is not None else build_method(config)
-        if hasattr(self.method, "check"):
-            self.method.check(self.net)  # e.g. CD/SCTT/DASC need a leaky network
         self.n_models = self.net.n_models
         self.target = target_performance(config, self.task)
         self.progress = sys.stderr.isatty() if progress is None else progress
-        needs_states = self.tc.l1_activity > 0 or self.tc.l2_activity > 0
-        if needs_states and self.method.name != "control":
-            raise InvalidParameterError(
-                f"'l1_activity'/'l2_activity' need the network's rates; method "
-                f"'{self.method.name}' gives outputs only (use them with method 'control')"
-            )
-        self.needs_states = needs_states
-        self.optimizer = self._make_optimizer()
         self.noise = seeded_generator(self.tc.seed, 1, device=self.device)
         self.step = 0
         self.lr_scale = 1.0
@@ -144,53 +133,15 @@ class Trainer:
         self.last_eval: dict[str, Any] | None = None
         self.last_loss: float | None = None
         self.snapshot: dict[str, Any] | None = None
+        self.learner = build_learner(
+            config, self.net, self.method, self.noise, self.current_task, self.device
+        )
 
     # --- building blocks ---------------------------------------------------------------
-    def _make_optimizer(self) -> torch.optim.Optimizer:
-        params = [p for p in self.net.parameters() if p.requires_grad]
-        if not params:
-            raise InvalidParameterError("the network has no trainable parameters")
-        tc = self.tc
-        if tc.optimizer == "adam":
-            return torch.optim.Adam(params, lr=tc.lr, weight_decay=tc.weight_decay)
-        if tc.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-        return torch.optim.SGD(params, lr=tc.lr, momentum=tc.momentum, weight_decay=tc.weight_decay)
-
-    def _tensors(self, batch: Any) -> tuple[Tensor, Tensor, Tensor]:
-        def to(a: np.ndarray) -> Tensor:
-            return torch.from_numpy(a).to(self.device)
-
-        return to(batch.inputs), to(batch.targets), to(batch.weights)
-
-    def _member_axis(self, x: Tensor) -> Tensor:
-        return x if self.net.config.ensemble is not None else x.unsqueeze(1)
-
     def losses(self, batch: Any, progress: float) -> Tensor:
-        """Per-member training loss (M,) on ``batch`` under the method's dynamics."""
-        inputs, targets, weights = self._tensors(batch)
-        tc = self.tc
-        if self.needs_states:
-            out = self.net(inputs, return_states=True, generator=self.noise)
-            outputs = self._member_axis(out.outputs)
-            states = self._member_axis(out.states)
-            rates = self.net.rates(states.transpose(0, 1)).transpose(0, 1)
-        else:
-            outputs = self._member_axis(
-                self.method.outputs(
-                    self.net, inputs, progress, self.noise, conditions=batch.conditions
-                )
-            )
-        if tc.loss == "mse":
-            loss = masked_mse(outputs, targets, weights)
-        else:
-            softmax = getattr(self.net.options, "readout", "") == "softmax"
-            loss = masked_cross_entropy(outputs, targets, weights, softmax)
-        if tc.l1_weights or tc.l2_weights:
-            loss = loss + weight_penalty(self.net, tc.l1_weights, tc.l2_weights, self.n_models)
-        if self.needs_states:
-            loss = loss + activity_penalty(rates, weights, tc.l1_activity, tc.l2_activity)
-        return loss
+        """Per-member training loss (M,) on ``batch`` as the rule runs it (the rule's update
+        of this batch is computed too, not applied)."""
+        return self.learner.losses(batch, progress)
 
     def current_task(self) -> Any:
         """The task at the current step (the curriculum's, else the configured one)."""
@@ -209,12 +160,9 @@ class Trainer:
         )
 
     def _flops(self, batch: Any) -> float:
-        """Floating-point operations of one training step: 6 M B N^2 per recurrent update
-        (forward 2, backward 4), counting the updates the method runs (CD: coarse steps)."""
-        updates = batch.n_steps
-        if hasattr(self.method, "recurrent_steps"):
-            updates = self.method.recurrent_steps(batch.n_steps, self._progress_value())
-        return 6.0 * self.n_models * batch.batch_size * updates * self.net.options.n_hidden**2
+        """Floating-point operations of one training step, as the rule counts them (BPTT: 6 M B
+        N^2 per recurrent update, counting the updates the method runs, CD: coarse steps)."""
+        return self.learner.flops(batch, self._progress_value())
 
     def _progress_value(self) -> float:
         anneal = self.tc.anneal_steps
@@ -229,7 +177,7 @@ class Trainer:
         """Everything besides the weights that a resumed run needs (tensors and plain data)."""
         return {
             "step": self.step,
-            "optimizer": self.optimizer.state_dict(),
+            "learner": self.learner.state_dict(),
             "noise_generator": self.noise.get_state(),
             "lr_scale": self.lr_scale,
             "rollbacks": self.rollbacks,
@@ -248,7 +196,9 @@ class Trainer:
 
     def _restore(self, weights: dict[str, Tensor], state: dict[str, Any]) -> None:
         self.net.load_state_dict(weights)
-        self.optimizer.load_state_dict(_clone(state["optimizer"]))
+        # checkpoints written before learning rules existed hold BPTT's optimiser alone
+        learner = state["learner"] if "learner" in state else {"optimizer": state["optimizer"]}
+        self.learner.load_state_dict(_clone(learner))
         self.noise.set_state(state["noise_generator"].cpu())
         self.step = int(state["step"])
         self.lr_scale = float(state["lr_scale"])
@@ -299,6 +249,7 @@ class Trainer:
                 Path(tmp).write_text(self.config.to_yaml())
             self._trim_metrics(self.step if resumed else 0)
         if not resumed:
+            self.learner.begin()
             self.checkpoint()
         start_row = {**self._identity(), "status": "running", "steps": self.step}
         if not resumed:
@@ -321,21 +272,7 @@ class Trainer:
                 total = loss.sum()
                 bad = self._divergence(loss)
                 if bad is None:
-                    self.optimizer.zero_grad(set_to_none=True)
-                    total.backward()
-                    params = [p for p in self.net.parameters() if p.requires_grad]
-                    if self.tc.clip_grad_norm is not None:
-                        norms = clip_grad_norm_per_member(
-                            params, self.tc.clip_grad_norm, self.n_models
-                        )
-                    else:
-                        norms = member_grad_norms(params, self.n_models)
-                    if not torch.isfinite(norms).all():
-                        bad = {
-                            "step": self.step,
-                            "reason": "non-finite gradient",
-                            "members": _bad_members(norms),
-                        }
+                    bad = self.learner.prepare_update(self.step)
                 if bad is not None:
                     divergence = bad
                     if (
@@ -349,7 +286,7 @@ class Trainer:
                     status = "diverged"
                     break
                 updating = True
-                self.optimizer.step()
+                self.learner.apply_update()
                 self.flops += self._flops(batch)
                 self.step += 1
                 updating = False
@@ -402,8 +339,7 @@ class Trainer:
         self._restore(snap["weights"], snap["state"])
         self.rollbacks += 1
         self.lr_scale *= 0.5
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.tc.lr * self.lr_scale
+        self.learner.set_lr_scale(self.lr_scale)
         self._trim_metrics(self.step)
         self._log({"event": "rollback", "step": self.step, "lr": self.tc.lr * self.lr_scale})
 
@@ -470,6 +406,7 @@ class Trainer:
             target_performance=self.target,
             statistic=self.tc.statistic,
             steps_to_criterion=crit.get("steps"),
+            trials_to_criterion=None if not crit else crit["steps"] * self.tc.batch_size,
             wall_clock_to_criterion_s=crit.get("wall_clock_s"),
             flops=self.flops,
             flops_to_criterion=crit.get("flops"),
@@ -518,10 +455,6 @@ def _clone(obj: Any) -> Any:
     if isinstance(obj, list):
         return [_clone(v) for v in obj]
     return obj
-
-
-def _bad_members(norms: Tensor) -> list[int]:
-    return (~torch.isfinite(norms)).nonzero().flatten().tolist()
 
 
 __all__ = ["TrainResult", "Trainer", "train"]
