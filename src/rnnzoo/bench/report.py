@@ -1,10 +1,13 @@
 """The report of a sweep: tables shaped like seed 002's Table 1 and figures.
 
-Data first: `cell_stats` reduces results rows to one `CellStats` per (task, model, method);
+Data first: `cell_stats` reduces results rows to one `CellStats` per (task, model, method,
+rule);
 `markdown_table`, `write_csv` and the plot functions draw from those and from the runs'
 metrics.  Only finished runs count (reached, max_steps, diverged, stopped).  A cell gives the
 mean over the seeds that reached the target, with the sample standard deviation (ddof 1) when
-two or more did, and "(k/n)" when only k of its n seeds did; "failed" when none did.
+two or more did, and "(k/n)" when only k of its n seeds did; "failed" when none did.  The
+columns are the methods; in a sweep over learning rules, the rules (or "rule / method" when
+methods vary too).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from rnnzoo.training.results import NAMES
 
 BLOCKS = (
     ("Training steps", "steps", ".0f"),
+    ("Training trials", "trials", ".0f"),
     ("Wall-clock training time (s)", "wall_clock", ".1f"),
     ("Floating point operations", "flops", ".3g"),
 )
@@ -30,7 +34,8 @@ BLOCKS = (
 
 @dataclass(frozen=True)
 class CellStats:
-    """One table cell group: a (task, model, method) over its seeds."""
+    """One table cell group: a (task, model, method, rule) over its seeds; ``method`` is the
+    table column (the method, the rule, or "rule / method")."""
 
     task: str
     model: str
@@ -44,6 +49,9 @@ class CellStats:
     flops_mean: float | None
     flops_sd: float | None
     final_performance_mean: float | None
+    trials_mean: float | None = None
+    trials_sd: float | None = None
+    rule: str = "bptt"
 
 
 def _label(row: dict[str, Any], key: str) -> str:
@@ -57,12 +65,33 @@ def _mean_sd(values: list[float]) -> tuple[float | None, float | None]:
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else None
 
 
+def column_labels(rows: list[dict[str, Any]]) -> Any:
+    """The function giving a row's table column: its method, its rule when the rows span
+    several rules, "rule / method" when both vary (rows from before rules count as BPTT)."""
+    rules = {_rule(r) for r in rows}
+    methods = {_label(r, "method") for r in rows}
+
+    def column(row: dict[str, Any]) -> str:
+        if len(rules) <= 1:
+            return _label(row, "method")
+        if len(methods) <= 1:
+            return _rule(row)
+        return f"{_rule(row)} / {_label(row, 'method')}"
+
+    return column
+
+
+def _rule(row: dict[str, Any]) -> str:
+    return _label(row, "rule") or "bptt"
+
+
 def cell_stats(rows: list[dict[str, Any]]) -> list[CellStats]:
-    """Per (task, model, method) statistics of the finished rows, in first-seen order."""
+    """Per (task, model, method, rule) statistics of the finished rows, in first-seen order."""
+    column = column_labels(rows)
     cells: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in rows:
         if row["status"] in FINISHED:
-            key = (_label(row, "task"), _label(row, "model"), _label(row, "method"))
+            key = (_label(row, "task"), _label(row, "model"), column(row))
             cells.setdefault(key, []).append(row)
     stats = []
     for (task, model, method), group in cells.items():
@@ -72,6 +101,7 @@ def cell_stats(rows: list[dict[str, Any]]) -> list[CellStats]:
         flops = _mean_sd(
             [r["flops_to_criterion"] for r in hit if r["flops_to_criterion"] is not None]
         )
+        trials = _mean_sd([r["trials_to_criterion"] for r in hit if r.get("trials_to_criterion")])
         perf = [r["final_performance"] for r in group if r["final_performance"] is not None]
         stats.append(
             CellStats(
@@ -84,6 +114,8 @@ def cell_stats(rows: list[dict[str, Any]]) -> list[CellStats]:
                 *wall,
                 *flops,
                 float(np.mean(perf)) if perf else None,
+                *trials,
+                _rule(group[0]),
             )
         )
     return stats
@@ -152,10 +184,11 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path | None:
     if not any(c for items in curves.values() for _, c in items if c is not None):
         return None
     fig, axes = _figure(len(groups))
-    methods = list(dict.fromkeys(_label(r, "method") for r in rows))
+    column = column_labels(rows)
+    methods = list(dict.fromkeys(column(r) for r in rows))
     for ax, ((task, model), items) in zip(axes, curves.items(), strict=False):
         for j, method in enumerate(methods):
-            mine = [c for r, c in items if c is not None and _label(r, "method") == method]
+            mine = [c for r, c in items if c is not None and column(r) == method]
             if not mine:
                 continue
             grid = np.unique(np.concatenate([s for s, _ in mine]))
@@ -188,13 +221,14 @@ def plot_distributions(rows: list[dict[str, Any]], path: Path) -> Path | None:
     groups = _panels([r for r in rows if r["status"] in FINISHED])
     if not groups:
         return None
-    methods = list(dict.fromkeys(_label(r, "method") for r in rows))
+    column = column_labels(rows)
+    methods = list(dict.fromkeys(column(r) for r in rows))
     fig, axes = plt.subplots(2, len(groups), figsize=(4.2 * len(groups), 6.5), squeeze=False)
     rng = np.random.default_rng(0)  # jitter only
     for col, ((task, model), items) in enumerate(groups.items()):
         top, bottom = axes[0, col], axes[1, col]
         for j, method in enumerate(methods):
-            mine = [r for r in items if _label(r, "method") == method]
+            mine = [r for r in items if column(r) == method]
             x = j + rng.uniform(-0.15, 0.15, len(mine))
             hit = np.array([bool(r["reached_criterion"]) for r in mine], dtype=bool)
             steps = np.array([r["steps_to_criterion"] or r["steps"] or 0 for r in mine], float)

@@ -91,6 +91,21 @@ def build_learner(
     return make_learner(config.rule.name, config.rule.hyperparameters, context)
 
 
+def check_rule(config: RunConfig) -> None:
+    """Raise the one-line error the run's learning rule gives for its network, method and
+    settings, without training (the GUI and the benchmark runner check before they start)."""
+    from rnnzoo.models.base import seeded_generator
+    from rnnzoo.training.rules import LearnerContext, get_rule_class, rule_params
+
+    task = build_task(config)
+    net = build_network(config, task)
+    context = LearnerContext(
+        net, config.train, build_method(config), seeded_generator(0, 1), lambda: task
+    )
+    params = rule_params(config.rule.name, **config.rule.hyperparameters)
+    get_rule_class(config.rule.name).check(params, context)
+
+
 def target_performance(config: RunConfig, task: Any) -> float:
     """The configured target, else the task metric's criterion (0.95 for compositions)."""
     if config.train.target_performance is not None:

@@ -72,7 +72,7 @@ def make_learner(name: str, hyperparameters: dict[str, Any], context: LearnerCon
     with these settings (one-line errors naming rule and setting, before any training)."""
     cls = get_rule_class(name)
     params = rule_params(name, **hyperparameters)
-    cls.check(params, context.net, context.train, context.method)
+    cls.check(params, context)
     return cls(params, context)
 
 

@@ -101,10 +101,10 @@ class Learner:
 
     # --- checks before training ------------------------------------------------------------
     @classmethod
-    def check(cls, params: RuleParams, net: Network, train: Any, method: Any) -> None:
-        """Raise a one-line `InvalidParameterError` when this rule cannot train ``net`` with
-        these settings (called before any training or file writing)."""
-        method_name = getattr(method, "name", "control")
+    def check(cls, params: RuleParams, context: LearnerContext) -> None:
+        """Raise a one-line `InvalidParameterError` when this rule cannot train the context's
+        network with its settings (called before any training or file writing)."""
+        method_name = getattr(context.method, "name", "control")
         if method_name != "control":
             raise InvalidParameterError(
                 f"rule '{cls.name}' runs the network's true dynamics; method '{method_name}' "

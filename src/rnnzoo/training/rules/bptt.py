@@ -114,19 +114,20 @@ class BPTT(GradientLearner):
 
     def __init__(self, params: RuleParams, context: LearnerContext) -> None:
         super().__init__(params, context)
-        tc = context.train
-        self.needs_states = tc.l1_activity > 0 or tc.l2_activity > 0
-        if self.needs_states and context.method.name != "control":
-            raise InvalidParameterError(
-                f"'l1_activity'/'l2_activity' need the network's rates; method "
-                f"'{context.method.name}' gives outputs only (use them with method 'control')"
-            )
-        if hasattr(context.method, "check"):
-            context.method.check(self.net)  # e.g. CD/SCTT/DASC need a leaky network
+        self.needs_states = _needs_states(context.train)
 
     @classmethod
-    def check(cls, params, net, train, method) -> None:
-        """BPTT trains every network kind with every method."""
+    def check(cls, params: RuleParams, context: LearnerContext) -> None:
+        """Every network kind, with the methods that can simulate it (CD, SCTT and DASC need a
+        leaky network); activity penalties need the true dynamics."""
+        method = context.method
+        if _needs_states(context.train) and method.name != "control":
+            raise InvalidParameterError(
+                f"'l1_activity'/'l2_activity' need the network's rates; method "
+                f"'{method.name}' gives outputs only (use them with method 'control')"
+            )
+        if hasattr(method, "check"):
+            method.check(context.net)
 
     def _member_axis(self, x: Tensor) -> Tensor:
         return x if self.net.config.ensemble is not None else x.unsqueeze(1)
@@ -171,6 +172,10 @@ class BPTT(GradientLearner):
         if hasattr(method, "recurrent_steps"):
             updates = method.recurrent_steps(batch.n_steps, progress)
         return 6.0 * self.n_models * batch.batch_size * updates * self.net.options.n_hidden**2
+
+
+def _needs_states(train: Any) -> bool:
+    return train.l1_activity > 0 or train.l2_activity > 0
 
 
 def batch_tensors(batch: Any, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:

@@ -93,8 +93,9 @@ class _Eligibility(GradientLearner):
         self._grads: dict[str, Tensor] | None = None
 
     @classmethod
-    def check(cls, params, net, train, method) -> None:
-        super().check(params, net, train, method)
+    def check(cls, params: RuleParams, context: LearnerContext) -> None:
+        super().check(params, context)
+        net, train = context.net, context.train
         require_kind(cls.name, net)
         require_linear_readout(cls.name, net)
         require_mse(cls.name, train)

@@ -102,8 +102,9 @@ class _RLSLearner(Learner):
         self._proposal: dict[str, Tensor] | None = None
 
     @classmethod
-    def check(cls, params, net, train, method) -> None:
-        super().check(params, net, train, method)
+    def check(cls, params: RuleParams, context: LearnerContext) -> None:
+        super().check(params, context)
+        net, train = context.net, context.train
         require_kind(cls.name, net)
         require_linear_readout(cls.name, net)
         require_mse(cls.name, train)
@@ -216,8 +217,9 @@ class Force(_RLSLearner):
         ).to(context.device)
 
     @classmethod
-    def check(cls, params, net, train, method) -> None:
-        super().check(params, net, train, method)
+    def check(cls, params: RuleParams, context: LearnerContext) -> None:
+        super().check(params, context)
+        net = context.net
         require_plain(
             cls.name,
             net,
@@ -306,8 +308,9 @@ class FullForce(_RLSLearner):
         self.target_input = torch.stack(targets).to(context.device)
 
     @classmethod
-    def check(cls, params, net, train, method) -> None:
-        super().check(params, net, train, method)
+    def check(cls, params: RuleParams, context: LearnerContext) -> None:
+        super().check(params, context)
+        net = context.net
         require_plain(cls.name, net, mask_allowed=False, why="trains the whole recurrent matrix")
         if not net.options.train_recurrent:
             raise InvalidParameterError(

@@ -130,6 +130,19 @@ class NodePerturbation(Learner):
         self.trials_seen = 0
         self._proposal: dict[str, Tensor] | None = None
         self._pending: tuple[dict[str, Tensor], int] | None = None
+
+    @classmethod
+    def check(cls, params: RuleParams, context: LearnerContext) -> None:
+        super().check(params, context)
+        net, train = context.net, context.train
+        require_kind(cls.name, net)
+        require_linear_readout(cls.name, net)
+        require_mse(cls.name, train)
+        require_plain(cls.name, net, mask_allowed=True, why="adds its weight changes to W")
+        if not net.options.train_recurrent:
+            raise InvalidParameterError(
+                f"rule '{cls.name}' learns W; model '{net.kind}' has train_recurrent=false"
+            )
         if params.baseline_by:
             have = context.task().generate(1, 0).conditions
             for name in params.baseline_by:
@@ -139,18 +152,6 @@ class NodePerturbation(Learner):
                         f"task's trials do not have{did_you_mean(name, have)}; they have "
                         f"{', '.join(sorted(have))}"
                     )
-
-    @classmethod
-    def check(cls, params, net, train, method) -> None:
-        super().check(params, net, train, method)
-        require_kind(cls.name, net)
-        require_linear_readout(cls.name, net)
-        require_mse(cls.name, train)
-        require_plain(cls.name, net, mask_allowed=True, why="adds its weight changes to W")
-        if not net.options.train_recurrent:
-            raise InvalidParameterError(
-                f"rule '{cls.name}' learns W; model '{net.kind}' has train_recurrent=false"
-            )
         prob = params.perturbation_rate_hz * net.config.dt_ms / 1000
         if prob > 1:
             raise InvalidParameterError(
