@@ -102,7 +102,10 @@ def force(form, activation, alpha, p, u, y, mask, w_fb, p_alpha, every):
 
 
 def full_force(form, activation, alpha, p, u, y, mask, j_d, u_out, p_alpha, every, lengths):
-    """full-FORCE with scalar RLS updates per trial sample (errors recomputed after each)."""
+    """full-FORCE with scalar RLS updates per trial sample (errors recomputed after each); a
+    sample that has no output target (unscored) or no next-step current (the trial's last
+    step) is fitted to the weights at the start of its step, which is what a zero error in the
+    block update means."""
     w, b, w_out, b_out = (p[k].copy() for k in ("w", "b", "w_out", "b_out"))
     w_in = p["w_in"]
     n = w.shape[0]
@@ -126,15 +129,21 @@ def full_force(form, activation, alpha, p, u, y, mask, j_d, u_out, p_alpha, ever
                 r_d = act(activation, s_d)
             teachers[k] = (s_d, r_d)
             teacher_t.append(r_d)
-        if (t + 1) % every or t + 1 == steps:
+        if (t + 1) % every:
             continue
+        start = w.copy(), b.copy(), w_out.copy(), b_out.copy()
         for k in range(batch):
-            if t + 1 >= lengths[k]:
+            if t >= lengths[k]:
                 continue
             r = rates_t[k]
             rhat = np.concatenate([r, [1.0]])
-            e_j = w @ r + b - (j_d @ teacher_t[k] + u_out @ y[t + 1, k])
-            e_z = (w_out @ r + b_out - y[t, k]) * (mask[t, k].max() > 0)
+            # a sample without a target of its own is fitted to the step's starting weights
+            wanted_z = y[t, k] if mask[t, k].max() > 0 else start[2] @ r + start[3]
+            e_z = w_out @ r + b_out - wanted_z
+            has_next = t + 1 < lengths[k]  # W learns the current of the next step
+            teacher = j_d @ teacher_t[k] + u_out @ y[min(t + 1, steps - 1), k]
+            wanted_j = teacher if has_next else start[0] @ r + start[1]
+            e_j = w @ r + b - wanted_j
             k_vec = big_p @ rhat
             c = 1 / (1 + rhat @ k_vec)
             big_p -= c * np.outer(k_vec, k_vec)
@@ -146,17 +155,17 @@ def full_force(form, activation, alpha, p, u, y, mask, j_d, u_out, p_alpha, ever
 
 
 def node_perturbation(form, activation, alpha, p, u, y, mask, xi, hp, types, baselines, seen):
-    """Miconi's rule for one network: per trial, the explicit sum over t of (r_j ds_i)^3 and
-    the sequential per-type baseline.  Returns (dW, baselines after)."""
+    """Miconi's rule for one network: per trial, the explicit sum over t of (r_j ds_i)^3 (and
+    ds_i^3 for the bias) and the sequential per-type baseline.  Returns (dW, db, baselines)."""
     w, w_in, b, w_out, b_out = (p[k] for k in ("w", "w_in", "b", "w_out", "b_out"))
     n = w.shape[0]
     steps, batch = u.shape[:2]
-    total = np.zeros_like(w)
+    total, total_b = np.zeros_like(w), np.zeros_like(b)
     baselines = dict(baselines)
     for k in range(batch):
         state, rates = initial(form, activation, n)
         mean = np.zeros(n)
-        hebb = np.zeros_like(w)
+        hebb, hebb_b = np.zeros_like(w), np.zeros_like(b)
         err_sum, w_sum = 0.0, 0.0
         for t in range(steps):
             prev = rates
@@ -172,6 +181,7 @@ def node_perturbation(form, activation, alpha, p, u, y, mask, xi, hp, types, bas
             for i in range(n):
                 for j in range(n):
                     hebb[i, j] += (prev[j] * ds[i]) ** 3
+                hebb_b[i] += ds[i] ** 3
             z = w_out @ rates + b_out
             err_sum += (mask[t, k] * np.abs(z - y[t, k])).sum()
             w_sum += mask[t, k].sum()
@@ -179,6 +189,8 @@ def node_perturbation(form, activation, alpha, p, u, y, mask, xi, hp, types, bas
         bar = baselines.get(types[k], 0.0)
         if seen + k >= hp["warmup_trials"]:
             total += bar * (r_err - bar) * hebb
+            total_b += bar * (r_err - bar) * hebb_b
         baselines[types[k]] = hp["baseline_decay"] * bar + (1 - hp["baseline_decay"]) * r_err
-    delta = -hp["eta"] * total / batch
-    return np.clip(delta, -hp["max_update"], hp["max_update"]), baselines
+    clip = hp["max_update"]
+    delta = np.clip(-hp["eta"] * total / batch, -clip, clip)
+    return delta, np.clip(-hp["eta"] * total_b / batch, -clip, clip), baselines

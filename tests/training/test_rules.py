@@ -342,10 +342,10 @@ def test_node_perturbation_equals_miconis_rule_with_per_type_baselines():
         start = {m: numpy_weights(net, m) for m in range(2)}
         learn.losses(batch, 1.0)
         assert learn.prepare_update(index) is None
-        delta = learn._proposal["w"]
+        delta, delta_b = learn._proposal["w"], learn._proposal["bias"]
         for m in range(2):
             types = [f"[{k}]" for k in kinds]
-            want, baselines[m] = ref.node_perturbation(
+            want, want_b, baselines[m] = ref.node_perturbation(
                 *form_args(net, m),
                 start[m],
                 batch.inputs,
@@ -358,6 +358,7 @@ def test_node_perturbation_equals_miconis_rule_with_per_type_baselines():
                 learn.trials_seen,
             )
             np.testing.assert_allclose(delta[m].numpy(), want, rtol=1e-9, atol=1e-15)
+            np.testing.assert_allclose(delta_b[m].numpy(), want_b, rtol=1e-9, atol=1e-15)
         assert np.abs(delta.numpy()).max() > 0  # the update is not trivially zero
         learn.apply_update()
         for m in range(2):

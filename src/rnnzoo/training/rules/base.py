@@ -98,6 +98,7 @@ class Learner:
         self.net = context.net
         self.n_models = self.net.n_models
         self.lr_scale = 1.0
+        self.outputs: Tensor | None = None  # (T, M, B, O) of the last batch, as the rule ran it
 
     # --- checks before training ------------------------------------------------------------
     @classmethod
@@ -116,7 +117,8 @@ class Learner:
         """Prepare a fresh run (not a resumed one), before its first checkpoint."""
 
     def losses(self, batch: Any, progress: float) -> Tensor:
-        """Run ``batch`` and compute this step's update; the per-member loss (M,)."""
+        """Run ``batch`` and compute this step's update; the per-member loss (M,).  Rules that
+        run their own loop keep what the network produced in ``outputs`` (T, M, B, O)."""
         raise NotImplementedError
 
     def prepare_update(self, step: int) -> Divergence | None:

@@ -112,6 +112,7 @@ class _Eligibility(GradientLearner):
         x, noise = noisy_inputs(self.net, inputs, self.context.noise)
         traj = simulate(self.form, weights, x, noise)
         self._grads = self.gradient_estimate(traj, weights, targets, loss_weights)
+        self.outputs = traj.outputs
         return masked_mse(traj.outputs, targets, loss_weights)
 
     @torch.no_grad()

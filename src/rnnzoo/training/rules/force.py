@@ -19,8 +19,11 @@ must produce for its next step.  W and b learn by RLS on that current, W_out and
 output error (on scored steps), all with one P (the same regressor [r_t, 1]).  A fresh run
 starts from W = 0, W_out = 0 (as the authors' demo).
 
-Both rules learn at the steps of a trial that are scored (FORCE; weights > 0 on any output) or
-inside the trial (full-FORCE's current), the B trials of a batch in one block update.  P is
+FORCE learns at the scored steps of a trial (weights > 0 on any output); full-FORCE at every
+step inside the trial, its readout at the scored ones and W where the trial has a next step;
+the B trials of a batch in one block update (in full-FORCE a trial step without a target for
+one of the two fits enters P with zero error there, i.e. holds that fit at its value before the
+step).  P is
 float64 and the within-trial loop runs in float64; one P per member: M (N + 1)^2 x 8 bytes
 (N = 1000, M = 8: 64 MB).  There is no learning rate: a rollback would replay the same
 updates, so these rules need on_divergence=stop.
@@ -259,8 +262,8 @@ class Force(_RLSLearner):
             w_rec += torch.bmm(self.feedback, d_out)
             bias += torch.bmm(self.feedback, d_bias.unsqueeze(-1)).squeeze(-1)
         self._proposal = {"w": w_rec, "bias": bias, "w_out": w_out, "b_out": b_out, "p": p}
-        out = torch.stack(outputs).to(targets.dtype)
-        return masked_mse(out, targets, loss_weights)
+        self.outputs = torch.stack(outputs).to(targets.dtype)
+        return masked_mse(self.outputs, targets, loss_weights)
 
     def flops(self, batch: Any, progress: float) -> float:
         n = self.net.options.n_hidden
@@ -342,25 +345,26 @@ class FullForce(_RLSLearner):
             t_state, t_rates = self._advance(t_state, t_rates, teacher_drive[t], self.teacher)
             z = torch.baddbmm(b_out.unsqueeze(1), rates, w_out.transpose(1, 2))
             outputs.append(z)
-            inside = (t + 1 < lengths).to(WORK_DTYPE)  # this step and the next are in the trial
-            if (t + 1) % every or t + 1 == steps or not bool(inside.any()):
+            in_trial = (t < lengths).to(WORK_DTYPE)
+            if (t + 1) % every or not bool(in_trial.any()):
                 continue
-            regressor = self._regressor(rates, inside)
-            gain = rls_gain(p, regressor)
-            current = torch.baddbmm(bias.unsqueeze(1), rates, w_rec.transpose(1, 2))
-            wanted = torch.bmm(t_rates, self.teacher.transpose(1, 2)) + torch.matmul(
-                f[t + 1], self.target_input.transpose(1, 2)
-            )
-            change = rls_correction(gain, (current - wanted) * inside.view(1, -1, 1))
-            w_rec += change[..., :-1]
-            bias += change[..., -1]
-            errors = (z - f[t].unsqueeze(0)) * (scored[t] * inside).view(1, -1, 1)
+            gain = rls_gain(p, self._regressor(rates, in_trial))
+            if t + 1 < steps:  # the current for the next step, for trials that have one
+                has_next = (t + 1 < lengths).to(WORK_DTYPE).view(1, -1, 1)
+                current = torch.baddbmm(bias.unsqueeze(1), rates, w_rec.transpose(1, 2))
+                wanted = torch.bmm(t_rates, self.teacher.transpose(1, 2)) + torch.matmul(
+                    f[t + 1], self.target_input.transpose(1, 2)
+                )
+                change = rls_correction(gain, (current - wanted) * has_next)
+                w_rec += change[..., :-1]
+                bias += change[..., -1]
+            errors = (z - f[t].unsqueeze(0)) * scored[t].view(1, -1, 1)
             change = rls_correction(gain, errors)
             w_out += change[..., :-1]
             b_out += change[..., -1]
         self._proposal = {"w": w_rec, "bias": bias, "w_out": w_out, "b_out": b_out, "p": p}
-        out = torch.stack(outputs).to(targets.dtype)
-        return masked_mse(out, targets, loss_weights)
+        self.outputs = torch.stack(outputs).to(targets.dtype)
+        return masked_mse(self.outputs, targets, loss_weights)
 
     def flops(self, batch: Any, progress: float) -> float:
         n = self.net.options.n_hidden

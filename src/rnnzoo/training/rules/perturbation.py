@@ -10,6 +10,9 @@ the state s_t (x_t, or r_t in the rate form), its running mean sbar_t = d sbar_{
     e_ij = sum_t r_j,t-1 xi_i,t                        (eligibility=perturbation: the kicks
                                                         xi themselves, Fiete & Seung's form)
 
+and the bias b_i, a synapse from a unit of constant rate 1 (Miconi clamps three units to
+constants for this), the same with r_j = 1.
+
 At the trial's end its error R (the mean |z - f| over the scored steps, or the squared error)
 is compared with the running error Rbar of its trial type:
 
@@ -19,7 +22,8 @@ is compared with the running error Rbar of its trial type:
 empty; Rbar starts at 0 and no update is made in the first ``warmup_trials`` trials, as the
 authors' code).  The B trials of a batch run at once from the same weights, in order for the
 baselines, and dW is their mean.  W_in is not plastic; the readout is fixed (Miconi reads a
-neuron) unless readout_lr > 0, which adds the delta rule -readout_lr dL/dW_out.
+neuron) unless readout_lr > 0, which adds the delta rule -readout_lr dL/dW_out.  The network's
+train_recurrent and train_bias flags say whether W and b learn.
 """
 
 from __future__ import annotations
@@ -113,7 +117,7 @@ class NodePerturbation(Learner):
         "sum_t (r_j,t-1 ds_i,t)^3, ds = s - sbar; at trial end dW = -eta Rbar e (R - Rbar) "
         "clipped to +-max_update, Rbar <- b Rbar + (1 - b) R per trial type",
         networks=SIMPLE_KINDS,
-        trains="W (W_in not plastic; W_out fixed unless readout_lr > 0)",
+        trains="W and b (W_in not plastic; W_out fixed unless readout_lr > 0)",
         optimizer="none: its own update (train.optimizer, lr and clip_grad_norm are not used; a "
         "rollback halves eta)",
         ensemble="yes: each member has its own kicks, errors and baselines",
@@ -186,11 +190,13 @@ class NodePerturbation(Learner):
         traj = simulate(self.form, weights, x, noise, kicks=xi)
         errors = self.trial_errors(traj.outputs, targets, loss_weights)  # (M, B)
         factors, baselines = self.modulation(errors, batch)
-        eligibility = self.weight_change_direction(traj, xi, factors)
+        eligibility = self.weight_change_direction(traj, xi, factors)  # (M, N, N + 1)
         delta = -self.params.eta * self.lr_scale * eligibility / batch.batch_size
         if self.params.max_update is not None:
             delta = delta.clamp(-self.params.max_update, self.params.max_update)
-        proposal = {"w": delta}
+        proposal = {"w": delta[..., :-1]}
+        if self.net.options.train_bias:
+            proposal["bias"] = delta[..., -1]
         if self.params.readout_lr > 0:
             e = output_errors(traj.outputs, targets, loss_weights)
             rate = self.params.readout_lr * self.lr_scale
@@ -198,6 +204,7 @@ class NodePerturbation(Learner):
             proposal["b_out"] = -rate * e.sum(dim=(0, 2))
         self._proposal = proposal
         self._pending = (baselines, batch.batch_size)
+        self.outputs = traj.outputs
         return masked_mse(traj.outputs, targets, loss_weights)
 
     def trial_errors(self, outputs: Tensor, targets: Tensor, weights: Tensor) -> Tensor:
@@ -238,13 +245,15 @@ class NodePerturbation(Learner):
 
     @torch.no_grad()
     def weight_change_direction(self, traj: Trajectory, xi: Tensor, factors: Tensor) -> Tensor:
-        """sum_b factor_b e_b (M, N, N): the trial eligibilities weighted by their factors."""
+        """sum_b factor_b e_b (M, N, N + 1): the trial eligibilities of W and (last column) b
+        weighted by their factors."""
         factors = factors.to(traj.states.dtype)
+        pre = torch.cat([traj.previous, traj.previous.new_ones(*traj.previous.shape[:-1], 1)], -1)
         if self.params.eligibility == "perturbation":
-            post, pre = xi, traj.previous
+            post = xi
         else:
             post = running_deviation(traj.states, self.params.trace_decay).pow(3)
-            pre = traj.previous.pow(3)
+            pre = pre.pow(3)
         return torch.einsum("tmbn,tmbk,mb->mnk", post, pre, factors)
 
     def prepare_update(self, step: int) -> Divergence | None:
