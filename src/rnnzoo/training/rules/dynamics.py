@@ -243,7 +243,7 @@ def simulate(
     """Run the dynamics with fixed ``weights`` (see `weights_of`) on ``inputs`` (T, 1 or M, B,
     I) with recurrent ``noise`` (M, T, B, N) and optional ``kicks`` (T, M, B, N) added to a_t."""
     w_t = weights["w"].transpose(1, 2)
-    drive_in = torch.matmul(inputs, weights["w_in"].transpose(1, 2)) + weights["bias"].unsqueeze(1)
+    drive_in = project(inputs, weights["w_in"]) + weights["bias"].unsqueeze(1)
     if noise is not None:
         drive_in = drive_in + noise.transpose(0, 1)
     if kicks is not None:
@@ -255,12 +255,13 @@ def simulate(
     state = drive_in.new_zeros(members, batch, size)
     rates = state if form.form == "rate" else form.f(state)
     alpha = form.alpha.to(state.dtype)
+    decay = 1 - alpha
     for t in range(steps):
         previous[t] = rates
         a = torch.baddbmm(drive_in[t], rates, w_t)
         drive[t] = a
         target = form.f(a) if form.form == "rate" else a
-        state = (1 - alpha) * state + alpha * target
+        state = torch.addcmul(decay * state, alpha, target)
         states[t] = state
         rates = state if form.form == "rate" else form.f(state)
     all_rates = states if form.form == "rate" else form.f(states)
@@ -269,7 +270,16 @@ def simulate(
 
 def readout(weights: dict[str, Tensor], rates: Tensor) -> Tensor:
     """z = W_out r + b_out: rates (..., M, B, N) -> (..., M, B, O)."""
-    return torch.matmul(rates, weights["w_out"].transpose(1, 2)) + weights["b_out"].unsqueeze(1)
+    return project(rates, weights["w_out"]) + weights["b_out"].unsqueeze(1)
+
+
+def project(x: Tensor, w: Tensor) -> Tensor:
+    """x W^T per member: x (T, 1 or M, B, K), w (M, N, K) -> (T, M, B, N), as one batched
+    product over the members (broadcasting T against M would run T * M small products)."""
+    steps, members, batch, size = x.shape
+    flat = x.permute(1, 0, 2, 3).reshape(members, steps * batch, size)
+    out = torch.matmul(flat if members > 1 else flat[0], w.transpose(1, 2))  # (M, T * B, N)
+    return out.view(w.shape[0], steps, batch, -1).permute(1, 0, 2, 3)
 
 
 def output_errors(outputs: Tensor, targets: Tensor, weights: Tensor) -> Tensor:

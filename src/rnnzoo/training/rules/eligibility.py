@@ -47,6 +47,7 @@ from rnnzoo.training.rules.dynamics import (
     output_errors,
     per_member_normal,
     presynaptic,
+    project,
     require_kind,
     require_linear_readout,
     require_mse,
@@ -121,7 +122,7 @@ class _Eligibility(GradientLearner):
     ) -> dict[str, Tensor]:
         """dL/d(effective weights) as the rule estimates it, from one forward pass."""
         errors = output_errors(traj.outputs, targets, loss_weights)  # (T, M, B, O)
-        signal = torch.matmul(errors, self.feedback_matrix(weights).transpose(1, 2))
+        signal = project(errors, self.feedback_matrix(weights))
         alpha = self.form.alpha.to(signal.dtype)
         post = traj.drive if self.form.form == "rate" else traj.states
         slope = self.form.df(post)

@@ -56,6 +56,7 @@ from rnnzoo.training.rules.dynamics import (
     member_generators,
     noisy_inputs,
     per_member_uniform,
+    project,
     require_kind,
     require_linear_readout,
     require_mse,
@@ -164,7 +165,7 @@ class _RLSLearner(Learner):
         inputs, targets, loss_weights = batch_tensors(batch, self.context.device)
         weights = weights_of(self.net, WORK_DTYPE)
         x, noise = noisy_inputs(self.net, inputs, self.context.noise)
-        drive = torch.matmul(x.to(WORK_DTYPE), weights["w_in"].transpose(1, 2))
+        drive = project(x.to(WORK_DTYPE), weights["w_in"])
         noise = 0 if noise is None else noise.transpose(0, 1).to(WORK_DTYPE)
         return targets, loss_weights, drive, noise, weights
 
@@ -332,7 +333,7 @@ class FullForce(_RLSLearner):
         f = targets.to(WORK_DTYPE)
         scored = (loss_weights.amax(dim=-1) > 0).to(WORK_DTYPE)
         lengths = torch.as_tensor(batch.lengths, device=self.context.device)
-        teacher_drive = drive + torch.matmul(f.unsqueeze(1), self.target_input.transpose(1, 2))
+        teacher_drive = drive + project(f.unsqueeze(1), self.target_input)
         drive = drive + noise  # the teacher runs without the network's recurrent noise
         p = self.p.clone()
         w_rec, bias, w_out, b_out = (w[k].clone() for k in ("w", "bias", "w_out", "b_out"))

@@ -288,11 +288,11 @@ class NodePerturbation(Learner):
 def running_deviation(states: Tensor, decay: float) -> Tensor:
     """ds_t = s_t - sbar_{t-1}, sbar_t = decay sbar_{t-1} + (1 - decay) s_t, sbar_{-1} = 0,
     along the first axis of ``states`` (T, ...)."""
-    out = torch.empty_like(states)
+    out = states.clone()
     mean = torch.zeros_like(states[0])
     for t in range(states.shape[0]):
-        out[t] = states[t] - mean
-        mean = decay * mean + (1 - decay) * states[t]
+        out[t].sub_(mean)
+        mean.mul_(decay).add_(states[t], alpha=1 - decay)
     return out
 
 
