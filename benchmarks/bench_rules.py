@@ -58,6 +58,24 @@ from rnnzoo.training.rules import LearnerContext, make_learner
 OUT = Path("docs/benchmarks/learning_rules/headlines")
 
 
+def network(
+    kind: str, n_inputs: int, seeds: int, n_hidden: int, tau_ms: float, **options: Any
+) -> Any:
+    """An ensemble of ``seeds`` tanh networks with one output at dt = 1 ms (member i: stream i)."""
+    return make_model(
+        kind,
+        n_inputs,
+        1,
+        dt_ms=1.0,
+        ensemble=seeds,
+        seed=0,
+        n_hidden=n_hidden,
+        tau_ms=tau_ms,
+        activation="tanh",
+        **options,
+    )
+
+
 def batch_of(
     inputs: np.ndarray,
     targets: np.ndarray,
@@ -156,18 +174,7 @@ def sussillo_target(steps: int, dt_tau: float) -> np.ndarray:
 def force(args: argparse.Namespace) -> None:
     n, train_tau, dt_tau = args.n_hidden, 1440.0, 0.1
     steps = int(train_tau / dt_tau)
-    net = make_model(
-        "leaky_current",
-        1,
-        1,
-        dt_ms=1.0,
-        ensemble=args.seeds,
-        seed=0,
-        n_hidden=n,
-        tau_ms=10.0,
-        g=1.5,
-        activation="tanh",
-    )
+    net = network("leaky_current", 1, args.seeds, n, 10.0, g=1.5)
     inputs = np.zeros((2 * steps, 1, 1))
     inputs[:20] = 1.0  # 2 ms (0.2 tau) pulse: starts the chaotic activity
     target = sussillo_target(2 * steps, dt_tau)[:, None, None]
@@ -242,18 +249,7 @@ def full_force(args: argparse.Namespace) -> None:
     }
     curves = {}
     for rule, hp in (("full_force", {"teacher_g": 1.5}), ("force", {})):
-        net = make_model(
-            "leaky_current",
-            1,
-            1,
-            dt_ms=1.0,
-            ensemble=args.seeds,
-            seed=0,
-            n_hidden=args.n_hidden,
-            tau_ms=10.0,
-            g=1.5,
-            activation="tanh",
-        )
+        net = network("leaky_current", 1, args.seeds, args.n_hidden, 10.0, g=1.5)
         with torch.no_grad():  # the demo's input weights, U(-1, 1)
             gen = torch.Generator().manual_seed(1)
             net.w_in.copy_(torch.rand(net.w_in.shape, generator=gen) * 2 - 1)
@@ -317,17 +313,7 @@ def rflo(args: argparse.Namespace) -> None:
                 ("rflo_symmetric", "rflo", {"feedback": "symmetric"}),
             )
         ):
-            net = make_model(
-                "leaky_rate",
-                1,
-                1,
-                dt_ms=1.0,
-                ensemble=args.seeds,
-                seed=0,
-                n_hidden=n,
-                tau_ms=float(tau_steps),
-                activation="tanh",
-            )
+            net = network("leaky_rate", 1, args.seeds, n, float(tau_steps))
             learn = learner_for(
                 net, rule, hp, lambda batch=batch: batch, optimizer="adam", lr=args.lr
             )
@@ -399,17 +385,7 @@ def eprop(args: argparse.Namespace) -> None:
             ("eprop_symmetric", "eprop", {"feedback": "symmetric"}),
         )
     ):
-        net = make_model(
-            "leaky_current",
-            n_in,
-            1,
-            dt_ms=1.0,
-            ensemble=args.seeds,
-            seed=0,
-            n_hidden=n,
-            tau_ms=30.0,
-            activation="tanh",
-        )
+        net = network("leaky_current", n_in, args.seeds, n, 30.0)
         learn = learner_for(net, rule, hp, lambda: batch, optimizer="adam", lr=args.lr)
         untrained = _mse(net, batch)
         start = time.perf_counter()
@@ -461,18 +437,7 @@ def node_perturbation(args: argparse.Namespace) -> None:
             inputs[:, None], target[:, None, None], weights, 1.0, {"type": np.array([k])}
         )
 
-    net = make_model(
-        "leaky_current",
-        2,
-        1,
-        dt_ms=1.0,
-        ensemble=args.seeds,
-        seed=0,
-        n_hidden=n,
-        tau_ms=30.0,
-        g=1.5,
-        activation="tanh",
-    )
+    net = network("leaky_current", 2, args.seeds, n, 30.0, g=1.5)
     with torch.no_grad():  # Miconi's read-out neuron 0 and input weights U(-1, 1)
         net.w_out.zero_()
         net.w_out[:, 0, 0] = 1.0

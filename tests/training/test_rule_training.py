@@ -9,6 +9,7 @@ from typing import Literal, get_args, get_origin
 
 import pytest
 import torch
+from tests.training.test_trainer import assert_identical, weights
 from typer.testing import CliRunner
 
 from rnnzoo.cli.main import app
@@ -51,16 +52,6 @@ def config(rule, ensemble=None, **train_settings):
         train={**base, **train_settings},
         rule={"name": rule, "hyperparameters": HYPER.get(rule, {})},
     )
-
-
-def weights(net):
-    return {k: v.detach().clone() for k, v in net.state_dict().items()}
-
-
-def assert_identical(a, b):
-    assert a.keys() == b.keys()
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
 
 
 @pytest.mark.parametrize("rule", rule_names())

@@ -174,6 +174,14 @@ def require_mse(rule: str, train: Any) -> None:
         )
 
 
+def require_family(rule: str, context: Any) -> None:
+    """What every rule beyond BPTT needs: a network of the family, a linear readout, the
+    squared-error loss without BPTT's penalties."""
+    require_kind(rule, context.net)
+    require_linear_readout(rule, context.net)
+    require_mse(rule, context.train)
+
+
 def member_generators(net: Network, stream: int) -> list[torch.Generator]:
     """One generator per member for the rule's draws of ``stream`` (see FEEDBACK_STREAM)."""
     return [

@@ -48,9 +48,7 @@ from rnnzoo.training.rules.dynamics import (
     per_member_normal,
     presynaptic,
     project,
-    require_kind,
-    require_linear_readout,
-    require_mse,
+    require_family,
     simulate,
     split_presynaptic,
     weights_of,
@@ -96,10 +94,7 @@ class _Eligibility(GradientLearner):
     @classmethod
     def check(cls, params: RuleParams, context: LearnerContext) -> None:
         super().check(params, context)
-        net, train = context.net, context.train
-        require_kind(cls.name, net)
-        require_linear_readout(cls.name, net)
-        require_mse(cls.name, train)
+        require_family(cls.name, context)
 
     def feedback_matrix(self, weights: dict[str, Tensor]) -> Tensor:
         """B (M, N, O): W_out^T or the fixed random feedback."""

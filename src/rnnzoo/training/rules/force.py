@@ -57,9 +57,7 @@ from rnnzoo.training.rules.dynamics import (
     noisy_inputs,
     per_member_uniform,
     project,
-    require_kind,
-    require_linear_readout,
-    require_mse,
+    require_family,
     require_plain,
     weights_of,
 )
@@ -108,10 +106,8 @@ class _RLSLearner(Learner):
     @classmethod
     def check(cls, params: RuleParams, context: LearnerContext) -> None:
         super().check(params, context)
+        require_family(cls.name, context)
         net, train = context.net, context.train
-        require_kind(cls.name, net)
-        require_linear_readout(cls.name, net)
-        require_mse(cls.name, train)
         if not net.options.train_output:
             raise InvalidParameterError(
                 f"rule '{cls.name}' learns the readout (and feeds it back); model '{net.kind}' "

@@ -55,9 +55,7 @@ from rnnzoo.training.rules.dynamics import (
     form_of,
     noisy_inputs,
     output_errors,
-    require_kind,
-    require_linear_readout,
-    require_mse,
+    require_family,
     require_plain,
     simulate,
     weights_of,
@@ -138,10 +136,8 @@ class NodePerturbation(Learner):
     @classmethod
     def check(cls, params: RuleParams, context: LearnerContext) -> None:
         super().check(params, context)
-        net, train = context.net, context.train
-        require_kind(cls.name, net)
-        require_linear_readout(cls.name, net)
-        require_mse(cls.name, train)
+        require_family(cls.name, context)
+        net = context.net
         require_plain(cls.name, net, mask_allowed=True, why="adds its weight changes to W")
         if not net.options.train_recurrent:
             raise InvalidParameterError(
