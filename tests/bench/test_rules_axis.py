@@ -113,6 +113,9 @@ def test_report_columns_are_rules_and_trials_are_counted():
     table = markdown_table(list(stats.values()))
     assert "| Task | bptt | force |" in table and "| **Training trials** |" in table
     assert "| ff | 60 ± 28 | 12 (1/2) |" in table
+    assert (
+        "| **Final performance (mean over seeds)** |" in table and "| ff | 0.900 | 0.900 |" in table
+    )
     both = [*rows, _row("bptt", "cd", True)]
     assert {s.method for s in cell_stats(both)} == {
         "bptt / control",

@@ -139,19 +139,36 @@ def format_cell(cell: CellStats | None, block: str, fmt: str) -> str:
 
 
 def markdown_table(stats: list[CellStats]) -> str:
-    """Rows per task (and model when there are several), columns per method, three blocks."""
+    """Rows per task (and model when there are several), columns per method (or rule): the
+    blocks to criterion (trials only when the rows count them), then the final performance
+    (mean over every finished seed)."""
     methods = list(dict.fromkeys(s.method for s in stats))
     several_models = len({s.model for s in stats}) > 1
     rows = list(dict.fromkeys((s.task, s.model) for s in stats))
     by_key = {(s.task, s.model, s.method): s for s in stats}
+    counted = any(s.trials_mean is not None for s in stats)
     lines = ["| Task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     for title, block, fmt in BLOCKS:
+        if block == "trials" and not counted:
+            continue
         lines.append(f"| **{title}** |" + " |" * len(methods))
         for task, model in rows:
             name = f"{task} / {model}" if several_models else task
             cells = [format_cell(by_key.get((task, model, m)), block, fmt) for m in methods]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if counted:
+        lines.append("| **Final performance (mean over seeds)** |" + " |" * len(methods))
+        for task, model in rows:
+            name = f"{task} / {model}" if several_models else task
+            cells = [_final(by_key.get((task, model, m))) for m in methods]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _final(cell: CellStats | None) -> str:
+    if cell is None or cell.final_performance_mean is None:
+        return "-"
+    return f"{cell.final_performance_mean:.3f}"
 
 
 def write_csv(path: Path, records: list[dict[str, Any]], fields: list[str]) -> None:
