@@ -4,7 +4,7 @@ values and impossible combinations are refused before a run folder is written.""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import choose, element, eventually, set_text
+from gui_helpers import choose, element, eventually, row_of, set_text
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.gui.runs import RunManager
@@ -52,3 +52,5 @@ async def test_rule_forms_errors_and_a_force_run(user, manager: RunManager):
     assert config.rule.name == "force" and config.rule.hyperparameters == {"alpha": 10}
     summary = manager.runs_dir / "ff_force" / "summary.json"
     await eventually(summary.is_file, "the FORCE run to finish")
+    row = await eventually(lambda: row_of(user, "ff_force"), "the run in the runs table")
+    assert row["rule"] == "force"
