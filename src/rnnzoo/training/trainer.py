@@ -113,6 +113,7 @@ class Trainer:
         self.device = resolve_device(self.tc.device)
         self.task = build_task(config)
         self.curriculum = Curriculum(config.train.curriculum, config.task, self.task)
+        self.fresh_network = net is None  # the rule initialises it (learner.begin)
         if net is None:
             net = build_network(config, self.task)
         else:
@@ -249,7 +250,8 @@ class Trainer:
                 Path(tmp).write_text(self.config.to_yaml())
             self._trim_metrics(self.step if resumed else 0)
         if not resumed:
-            self.learner.begin()
+            if self.fresh_network:
+                self.learner.begin()
             self.checkpoint()
         start_row = {**self._identity(), "status": "running", "steps": self.step}
         if not resumed:

@@ -114,7 +114,9 @@ class Learner:
 
     # --- the step --------------------------------------------------------------------------
     def begin(self) -> None:
-        """Prepare a fresh run (not a resumed one), before its first checkpoint."""
+        """Initialise a freshly built network the way the rule starts (e.g. FORCE: W_out = 0);
+        called once, before a new run's first checkpoint (not on resume, not for a network
+        handed in, such as the next stage of `train_sequence`)."""
 
     def losses(self, batch: Any, progress: float) -> Tensor:
         """Run ``batch`` and compute this step's update; the per-member loss (M,).  Rules that
