@@ -7,6 +7,7 @@ import pytest
 from bench_helpers import tiny_sweep
 
 from rnnzoo.bench import LocalExecutor, expand, run_sweep, sweep_from_dict
+from rnnzoo.bench.cost import RULE_FACTOR, job_cost
 from rnnzoo.bench.report import cell_stats, markdown_table
 from rnnzoo.bench.sweep import run_configs
 from rnnzoo.errors import InvalidParameterError
@@ -82,6 +83,14 @@ def test_rules_expand_with_their_settings_and_bptt_ids_are_unchanged(tmp_path):
 def test_bad_rule_entries_fail_when_the_sweep_is_loaded(tmp_path, change, message):
     with pytest.raises(InvalidParameterError, match=message):
         sweep_from_dict(rules_sweep(tmp_path, **change))
+
+
+def test_the_plan_counts_the_rules_own_cost(tmp_path):
+    data = rules_sweep(tmp_path, rules=[{"name": "bptt"}, {"name": "full_force"}])
+    data["train"] = {**data["train"], "eval_every": 1000}  # no evaluation (BPTT's dynamics)
+    bptt, full = (job_cost(job) for job in expand(sweep_from_dict(data)))
+    assert full.flops == bptt.flops  # the flops estimate is BPTT's budget
+    assert full.seconds == pytest.approx(RULE_FACTOR["full_force"] * bptt.seconds)
 
 
 def _row(rule, method, reached, steps=10):
