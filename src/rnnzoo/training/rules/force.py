@@ -56,7 +56,6 @@ from rnnzoo.training.rules.dynamics import (
     member_generators,
     noisy_inputs,
     per_member_uniform,
-    project,
     require_family,
     require_plain,
     weights_of,
@@ -64,6 +63,11 @@ from rnnzoo.training.rules.dynamics import (
 from rnnzoo.training.rules.rls import initial_inverse_correlation, rls_correction, rls_gain
 
 WORK_DTYPE = torch.float64
+
+
+def noise_at(noise: Tensor | int, t: int) -> Tensor | int:
+    """The recurrent noise of step t (M, B, N), or 0 without noise."""
+    return noise if isinstance(noise, int) else noise[t]
 
 
 class ForceParams(RuleParams):
@@ -155,24 +159,35 @@ class _RLSLearner(Learner):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.p = state["p"].to(device=self.context.device, dtype=WORK_DTYPE).clone()
 
-    def _step_inputs(self, batch: Any) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-        """Targets (T, B, O), loss weights, the input drive W_in u_t (T, M, B, N) and the
-        recurrent noise (T, M, B, N) or 0 in float64, and the weights' float64 copies."""
+    def _step_inputs(self, batch: Any) -> tuple[Tensor, Tensor, Any, Any, dict[str, Tensor]]:
+        """Targets (T, B, O), loss weights, a function giving the input drive W_in u_t
+        (M, B, N) in float64, the recurrent noise (T, M, B, N) in float64 or 0 (without noise),
+        and the weights' float64 copies.  The drive is formed step by step: a (T, M, B, N)
+        array of it would be large for long trials."""
         inputs, targets, loss_weights = batch_tensors(batch, self.context.device)
         weights = weights_of(self.net, WORK_DTYPE)
         x, noise = noisy_inputs(self.net, inputs, self.context.noise)
-        drive = project(x.to(WORK_DTYPE), weights["w_in"])
+        x = x.to(WORK_DTYPE)
+        w_in_t = weights["w_in"].transpose(1, 2)
+
+        def drive(t: int) -> Tensor:
+            u = x[t]  # (1 or M, B, I)
+            return torch.bmm(u.expand(self.n_models, *u.shape[1:]), w_in_t)
+
         noise = 0 if noise is None else noise.transpose(0, 1).to(WORK_DTYPE)
         return targets, loss_weights, drive, noise, weights
+
+    def _integrate(self, state: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
+        """One step of the form from the argument a_t: the new state and rates."""
+        target = self.form.f(a) if self.form.form == "rate" else a
+        state = (1 - self.form.alpha) * state + self.form.alpha * target
+        return state, state if self.form.form == "rate" else self.form.f(state)
 
     def _advance(
         self, state: Tensor, rates: Tensor, drive: Tensor, w: Tensor
     ) -> tuple[Tensor, Tensor]:
-        """One step from rates r_{t-1}: the new state and rates."""
-        a = torch.baddbmm(drive, rates, w.transpose(1, 2))
-        target = self.form.f(a) if self.form.form == "rate" else a
-        state = (1 - self.form.alpha) * state + self.form.alpha * target
-        return state, state if self.form.form == "rate" else self.form.f(state)
+        """One step from rates r_{t-1} with recurrent weights ``w``."""
+        return self._integrate(state, torch.baddbmm(drive, rates, w.transpose(1, 2)))
 
     def _initial(self, batch_size: int) -> tuple[Tensor, Tensor]:
         size = (self.n_models, batch_size, self.net.options.n_hidden)
@@ -235,17 +250,26 @@ class Force(_RLSLearner):
             self.net.b_out.zero_()
 
     def losses(self, batch: Any, progress: float) -> Tensor:
+        """The trial online: W = J + w_f W_out stays folded; within the batch the readout's
+        change since its start is fed back explicitly (the same sum, without rewriting W
+        at every update) and folded into W and b at the end."""
         targets, loss_weights, drive, noise, w = self._step_inputs(batch)
-        drive = drive + noise
         f = targets.to(WORK_DTYPE)
         scored = (loss_weights.amax(dim=-1) > 0).to(WORK_DTYPE)  # (T, B)
         p = self.p.clone()
-        w_rec, bias, w_out, b_out = (w[k].clone() for k in ("w", "bias", "w_out", "b_out"))
+        w_t, bias = w["w"].transpose(1, 2), w["bias"].unsqueeze(1)
+        w_out, b_out = w["w_out"].clone(), w["b_out"].clone()
+        d_out = torch.zeros_like(w_out)  # readout change since the batch started
+        d_bias = torch.zeros_like(b_out)
         state, rates = self._initial(batch.batch_size)
         outputs = []
         every = self.params.learn_every
         for t in range(batch.n_steps):
-            state, rates = self._advance(state, rates, drive[t] + bias.unsqueeze(1), w_rec)
+            fed_back = torch.baddbmm(d_bias.unsqueeze(1), rates, d_out.transpose(1, 2))
+            recurrent = torch.baddbmm(bias + noise_at(noise, t), rates, w_t) + torch.bmm(
+                fed_back, self.feedback.transpose(1, 2)
+            )
+            state, rates = self._integrate(state, drive(t) + recurrent)
             z = torch.baddbmm(b_out.unsqueeze(1), rates, w_out.transpose(1, 2))
             outputs.append(z)
             if (t + 1) % every or not bool(scored[t].any()):
@@ -253,12 +277,13 @@ class Force(_RLSLearner):
             regressor = self._regressor(rates, scored[t])
             errors = (z - f[t].unsqueeze(0)) * scored[t].view(1, -1, 1)
             change = rls_correction(rls_gain(p, regressor), errors)  # (M, O, N + 1)
-            d_out, d_bias = change[..., :-1], change[..., -1]
-            w_out += d_out
-            b_out += d_bias
-            w_rec += torch.bmm(self.feedback, d_out)
-            bias += torch.bmm(self.feedback, d_bias.unsqueeze(-1)).squeeze(-1)
-        self._proposal = {"w": w_rec, "bias": bias, "w_out": w_out, "b_out": b_out, "p": p}
+            w_out += change[..., :-1]
+            d_out += change[..., :-1]
+            b_out += change[..., -1]
+            d_bias += change[..., -1]
+        w_rec = w["w"] + torch.bmm(self.feedback, d_out)
+        new_bias = w["bias"] + torch.bmm(self.feedback, d_bias.unsqueeze(-1)).squeeze(-1)
+        self._proposal = {"w": w_rec, "bias": new_bias, "w_out": w_out, "b_out": b_out, "p": p}
         self.outputs = torch.stack(outputs).to(targets.dtype)
         return masked_mse(self.outputs, targets, loss_weights)
 
@@ -266,7 +291,7 @@ class Force(_RLSLearner):
         n = self.net.options.n_hidden
         forward = 2.0 * self.n_models * batch.batch_size * batch.n_steps * n * n
         fold = 2.0 * self.n_models * n * n * self.net.config.n_outputs
-        return forward + self._rls_flops(batch) + fold * (batch.n_steps // self.params.learn_every)
+        return forward + self._rls_flops(batch) + fold
 
 
 class FullForce(_RLSLearner):
@@ -329,8 +354,7 @@ class FullForce(_RLSLearner):
         f = targets.to(WORK_DTYPE)
         scored = (loss_weights.amax(dim=-1) > 0).to(WORK_DTYPE)
         lengths = torch.as_tensor(batch.lengths, device=self.context.device)
-        teacher_drive = drive + project(f.unsqueeze(1), self.target_input)
-        drive = drive + noise  # the teacher runs without the network's recurrent noise
+        target_in = self.target_input.transpose(1, 2)
         p = self.p.clone()
         w_rec, bias, w_out, b_out = (w[k].clone() for k in ("w", "bias", "w_out", "b_out"))
         state, rates = self._initial(batch.batch_size)
@@ -338,8 +362,12 @@ class FullForce(_RLSLearner):
         outputs = []
         every, steps = self.params.learn_every, batch.n_steps
         for t in range(steps):
-            state, rates = self._advance(state, rates, drive[t] + bias.unsqueeze(1), w_rec)
-            t_state, t_rates = self._advance(t_state, t_rates, teacher_drive[t], self.teacher)
+            inputs_t = drive(t)  # the teacher runs without the network's recurrent noise
+            state, rates = self._advance(
+                state, rates, inputs_t + bias.unsqueeze(1) + noise_at(noise, t), w_rec
+            )
+            teacher_in = inputs_t + torch.matmul(f[t], target_in)
+            t_state, t_rates = self._advance(t_state, t_rates, teacher_in, self.teacher)
             z = torch.baddbmm(b_out.unsqueeze(1), rates, w_out.transpose(1, 2))
             outputs.append(z)
             in_trial = (t < lengths).to(WORK_DTYPE)
@@ -350,7 +378,7 @@ class FullForce(_RLSLearner):
                 has_next = (t + 1 < lengths).to(WORK_DTYPE).view(1, -1, 1)
                 current = torch.baddbmm(bias.unsqueeze(1), rates, w_rec.transpose(1, 2))
                 wanted = torch.bmm(t_rates, self.teacher.transpose(1, 2)) + torch.matmul(
-                    f[t + 1], self.target_input.transpose(1, 2)
+                    f[t + 1], target_in
                 )
                 change = rls_correction(gain, (current - wanted) * has_next)
                 w_rec += change[..., :-1]
