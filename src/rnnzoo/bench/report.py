@@ -24,6 +24,7 @@ from rnnzoo._atomic import atomic_path
 from rnnzoo.bench.worker import FINISHED, read_metrics
 from rnnzoo.training.results import NAMES
 
+PANELS_PER_ROW = 4  # of the distributions figure (two panels high each)
 BLOCKS = (
     ("Training steps", "steps", ".0f"),
     ("Training trials", "trials", ".0f"),
@@ -203,6 +204,8 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path | None:
     fig, axes = _figure(len(groups))
     column = column_labels(rows)
     methods = list(dict.fromkeys(column(r) for r in rows))
+    for ax in axes[len(groups) :]:
+        ax.set_visible(False)  # the empty places of the last row
     for ax, ((task, model), items) in zip(axes, curves.items(), strict=False):
         for j, method in enumerate(methods):
             mine = [c for r, c in items if c is not None and column(r) == method]
@@ -212,7 +215,8 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path | None:
             filled = np.array([_forward_fill(s, p, grid) for s, p in mine])
             for s, p in mine:
                 ax.plot(s, p, color=f"C{j}", lw=0.6, alpha=0.35)
-            ax.plot(grid, filled.mean(axis=0), color=f"C{j}", lw=2, label=method)
+            marker = "o" if len(grid) <= 3 else None  # a run that stopped at once is a dot
+            ax.plot(grid, filled.mean(axis=0), color=f"C{j}", lw=2, marker=marker, label=method)
         target = next((r["target_performance"] for r, _ in items if r["target_performance"]), None)
         if target is not None:
             ax.axhline(target, color="k", ls=":", lw=1)
@@ -240,10 +244,17 @@ def plot_distributions(rows: list[dict[str, Any]], path: Path) -> Path | None:
         return None
     column = column_labels(rows)
     methods = list(dict.fromkeys(column(r) for r in rows))
-    fig, axes = plt.subplots(2, len(groups), figsize=(4.2 * len(groups), 6.5), squeeze=False)
+    cols = min(len(groups), PANELS_PER_ROW)
+    rows_of_panels = math.ceil(len(groups) / cols)
+    fig, axes = plt.subplots(
+        2 * rows_of_panels, cols, figsize=(4.2 * cols, 6.5 * rows_of_panels), squeeze=False
+    )
+    for ax in axes[:, len(groups) % cols or cols :][-2:].flat:
+        ax.set_visible(False)  # the empty places of the last row
     rng = np.random.default_rng(0)  # jitter only
-    for col, ((task, model), items) in enumerate(groups.items()):
-        top, bottom = axes[0, col], axes[1, col]
+    for index, ((task, model), items) in enumerate(groups.items()):
+        row, col = divmod(index, cols)
+        top, bottom = axes[2 * row, col], axes[2 * row + 1, col]
         for j, method in enumerate(methods):
             mine = [r for r in items if column(r) == method]
             x = j + rng.uniform(-0.15, 0.15, len(mine))
