@@ -15,6 +15,9 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# compile the fused CPU kernels once (cached per machine), so that test and training processes
+# only load them; without a compiler the PyTorch path is used
+.venv/bin/python -m rnnzoo.models.kernels || echo "setup: fused kernels not built; using the PyTorch path"
 
 if [ "$browser" = yes ] && [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" -eq 0 ]; then
