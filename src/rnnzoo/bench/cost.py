@@ -8,8 +8,11 @@ its target stops earlier).  T is the mean length of the first three training bat
 Seconds use two constants measured on the 2-core development machine (one torch thread per
 worker, leaky_rate networks, control method): a matmul rate and a fixed cost per time step
 (Python and autograd work, which dominates small networks).  SCTT and DASC cost about 1.3x per
-step (docs/benchmarks/methods.md).  Treat the result as the order of magnitude; the report
-gives the measured wall-clock.
+step (docs/benchmarks/methods.md); the learning rules beyond BPTT run their own loop per time
+step and cost the factors of ``RULE_FACTOR`` (their time per training step over BPTT's in the
+learning_rules sweep, same machine and run, docs/benchmarks/learning_rules.md); their FLOPs are
+planned as BPTT's (the run records each rule's own count).  Treat the result as the order of
+magnitude; the report gives the measured wall-clock.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ from rnnzoo.bench.sweep import Job
 FLOP_RATE = 1.5e10  # flop/s of the recurrent products, one thread
 SECONDS_PER_TIME_STEP = 6e-5  # fixed cost per time step of a training step (fwd + bwd)
 METHOD_FACTOR = {"control": 1.0, "cd": 1.0, "sctt": 1.3, "dasc": 1.3}
+RULE_FACTOR = {  # measured: median over the 8 jobs of each rule in the learning_rules sweep
+    "bptt": 1.0,
+    "rflo": 2.0,
+    "eprop": 2.2,
+    "force": 2.0,
+    "full_force": 4.9,
+    "node_perturbation": 1.9,
+}
 TRIALS_FOR_LENGTH = 3
 
 
@@ -73,6 +84,7 @@ def job_cost(job: Job) -> JobCost:
     evals = tc.max_steps // tc.eval_every
     flops = tc.max_steps * per_step + evals * per_eval
     factor = METHOD_FACTOR.get(job.config.method.name, 1.0)
+    factor *= RULE_FACTOR.get(job.config.rule.name, 1.0)
     step_seconds = factor * (
         per_step / FLOP_RATE + t * SECONDS_PER_TIME_STEP * _members_cost(members)
     )

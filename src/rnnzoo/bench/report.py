@@ -1,14 +1,17 @@
 """The report of a sweep: tables shaped like seed 002's Table 1 and figures.
 
-Data first: `cell_stats` reduces results rows to one `CellStats` per (task, model, method);
+Data first: `cell_stats` reduces results rows to one `CellStats` per (task, model, method,
+rule);
 `markdown_table`, `write_csv` and the plot functions draw from those and from the runs'
 metrics.  Only finished runs count (reached, max_steps, diverged, stopped).  A cell gives the
 mean over the seeds that reached the target, with the sample standard deviation (ddof 1) when
-two or more did, and "(k/n)" when only k of its n seeds did; "failed" when none did.  Two more
-blocks: the networks at the criterion, k/n with the exact (Clopper-Pearson) 95% interval of
-the fraction; and seed 002's own statistic, the first evaluation step at which the mean over
-the 10th-90th percentile of the cell's networks reached the target (from the runs'
-metrics.jsonl, a network that stopped keeping its last value; "-" without run directories).
+two or more did, and "(k/n)" when only k of its n seeds did; "failed" when none did.  The
+columns are the methods; in a sweep over learning rules, the rules (or "rule / method" when
+methods vary too).  Two more blocks: the networks at the criterion, k/n with the exact
+(Clopper-Pearson) 95% interval of the fraction; and seed 002's own statistic, the first
+evaluation step at which the mean over the 10th-90th percentile of the cell's networks reached
+the target (from the runs' metrics.jsonl, a network that stopped keeping its last value; "-"
+without run directories).  A sweep whose runs count trials adds the final performance.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from rnnzoo._atomic import atomic_path
 from rnnzoo.bench.worker import FINISHED, read_metrics
 from rnnzoo.training.results import NAMES
 
+PANELS_PER_ROW = 4  # of the distributions figure (two panels high each)
 BLOCKS = (
     ("Training steps", "steps", ".0f"),
+    ("Training trials", "trials", ".0f"),
     ("Wall-clock training time (s)", "wall_clock", ".1f"),
     ("Floating point operations", "flops", ".3g"),
 )
@@ -34,7 +39,8 @@ BLOCKS = (
 
 @dataclass(frozen=True)
 class CellStats:
-    """One table cell group: a (task, model, method) over its seeds."""
+    """One table cell group: a (task, model, method, rule) over its seeds; ``method`` is the
+    table column (the method, the rule, or "rule / method")."""
 
     task: str
     model: str
@@ -51,6 +57,9 @@ class CellStats:
     reached_ci_low: float | None = None
     reached_ci_high: float | None = None
     ensemble_steps: float | None = None
+    trials_mean: float | None = None
+    trials_sd: float | None = None
+    rule: str = "bptt"
 
 
 def _label(row: dict[str, Any], key: str) -> str:
@@ -64,12 +73,33 @@ def _mean_sd(values: list[float]) -> tuple[float | None, float | None]:
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else None
 
 
+def column_labels(rows: list[dict[str, Any]]) -> Any:
+    """The function giving a row's table column: its method, its rule when the rows span
+    several rules, "rule / method" when both vary (rows from before rules count as BPTT)."""
+    rules = {_rule(r) for r in rows}
+    methods = {_label(r, "method") for r in rows}
+
+    def column(row: dict[str, Any]) -> str:
+        if len(rules) <= 1:
+            return _label(row, "method")
+        if len(methods) <= 1:
+            return _rule(row)
+        return f"{_rule(row)} / {_label(row, 'method')}"
+
+    return column
+
+
+def _rule(row: dict[str, Any]) -> str:
+    return _label(row, "rule") or "bptt"
+
+
 def cell_stats(rows: list[dict[str, Any]]) -> list[CellStats]:
-    """Per (task, model, method) statistics of the finished rows, in first-seen order."""
+    """Per (task, model, method, rule) statistics of the finished rows, in first-seen order."""
+    column = column_labels(rows)
     cells: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in rows:
         if row["status"] in FINISHED:
-            key = (_label(row, "task"), _label(row, "model"), _label(row, "method"))
+            key = (_label(row, "task"), _label(row, "model"), column(row))
             cells.setdefault(key, []).append(row)
     stats = []
     for (task, model, method), group in cells.items():
@@ -79,6 +109,7 @@ def cell_stats(rows: list[dict[str, Any]]) -> list[CellStats]:
         flops = _mean_sd(
             [r["flops_to_criterion"] for r in hit if r["flops_to_criterion"] is not None]
         )
+        trials = _mean_sd([r["trials_to_criterion"] for r in hit if r.get("trials_to_criterion")])
         perf = [r["final_performance"] for r in group if r["final_performance"] is not None]
         stats.append(
             CellStats(
@@ -93,6 +124,8 @@ def cell_stats(rows: list[dict[str, Any]]) -> list[CellStats]:
                 float(np.mean(perf)) if perf else None,
                 *clopper_pearson(len(hit), len(group)),
                 ensemble_steps(group),
+                *trials,
+                _rule(group[0]),
             )
         )
     return stats
@@ -159,11 +192,15 @@ def format_ensemble(cell: CellStats | None) -> str:
 
 
 def markdown_table(stats: list[CellStats]) -> str:
-    """Rows per task (and model when there are several), columns per method, five blocks."""
+    """Rows per task (and model when there are several), columns per method (or rule): the
+    blocks to criterion (trials only when the rows count them), networks at the criterion,
+    seed 002's ensemble steps, then (when the rows count trials) the final performance (mean
+    over every finished seed)."""
     methods = list(dict.fromkeys(s.method for s in stats))
     several_models = len({s.model for s in stats}) > 1
     rows = list(dict.fromkeys((s.task, s.model) for s in stats))
     by_key = {(s.task, s.model, s.method): s for s in stats}
+    counted = any(s.trials_mean is not None for s in stats)
     lines = ["| Task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
 
     def block(title: str, text: Any) -> None:
@@ -174,10 +211,20 @@ def markdown_table(stats: list[CellStats]) -> str:
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
     for title, key, fmt in BLOCKS:
+        if key == "trials" and not counted:
+            continue
         block(title, lambda cell, key=key, fmt=fmt: format_cell(cell, key, fmt))
     block("Networks at the criterion (95% CI of the fraction)", format_reached)
     block("Ensemble steps (mean over the 10th-90th percentile, seed 002)", format_ensemble)
+    if counted:
+        block("Final performance (mean over seeds)", _final)
     return "\n".join(lines) + "\n"
+
+
+def _final(cell: CellStats | None) -> str:
+    if cell is None or cell.final_performance_mean is None:
+        return "-"
+    return f"{cell.final_performance_mean:.3f}"
 
 
 def write_csv(path: Path, records: list[dict[str, Any]], fields: list[str]) -> None:
@@ -211,17 +258,21 @@ def plot_curves(rows: list[dict[str, Any]], path: Path) -> Path | None:
     if not any(c for items in curves.values() for _, c in items if c is not None):
         return None
     fig, axes = _figure(len(groups))
-    methods = list(dict.fromkeys(_label(r, "method") for r in rows))
+    column = column_labels(rows)
+    methods = list(dict.fromkeys(column(r) for r in rows))
+    for ax in axes[len(groups) :]:
+        ax.set_visible(False)  # the empty places of the last row
     for ax, ((task, model), items) in zip(axes, curves.items(), strict=False):
         for j, method in enumerate(methods):
-            mine = [c for r, c in items if c is not None and _label(r, "method") == method]
+            mine = [c for r, c in items if c is not None and column(r) == method]
             if not mine:
                 continue
             grid = np.unique(np.concatenate([s for s, _ in mine]))
             filled = np.array([_forward_fill(s, p, grid) for s, p in mine])
             for s, p in mine:
                 ax.plot(s, p, color=f"C{j}", lw=0.6, alpha=0.35)
-            ax.plot(grid, filled.mean(axis=0), color=f"C{j}", lw=2, label=method)
+            marker = "o" if len(grid) <= 3 else None  # a run that stopped at once is a dot
+            ax.plot(grid, filled.mean(axis=0), color=f"C{j}", lw=2, marker=marker, label=method)
         target = next((r["target_performance"] for r, _ in items if r["target_performance"]), None)
         if target is not None:
             ax.axhline(target, color="k", ls=":", lw=1)
@@ -247,13 +298,21 @@ def plot_distributions(rows: list[dict[str, Any]], path: Path) -> Path | None:
     groups = _panels([r for r in rows if r["status"] in FINISHED])
     if not groups:
         return None
-    methods = list(dict.fromkeys(_label(r, "method") for r in rows))
-    fig, axes = plt.subplots(2, len(groups), figsize=(4.2 * len(groups), 6.5), squeeze=False)
+    column = column_labels(rows)
+    methods = list(dict.fromkeys(column(r) for r in rows))
+    cols = min(len(groups), PANELS_PER_ROW)
+    rows_of_panels = math.ceil(len(groups) / cols)
+    fig, axes = plt.subplots(
+        2 * rows_of_panels, cols, figsize=(4.2 * cols, 6.5 * rows_of_panels), squeeze=False
+    )
+    for ax in axes[:, len(groups) % cols or cols :][-2:].flat:
+        ax.set_visible(False)  # the empty places of the last row
     rng = np.random.default_rng(0)  # jitter only
-    for col, ((task, model), items) in enumerate(groups.items()):
-        top, bottom = axes[0, col], axes[1, col]
+    for index, ((task, model), items) in enumerate(groups.items()):
+        row, col = divmod(index, cols)
+        top, bottom = axes[2 * row, col], axes[2 * row + 1, col]
         for j, method in enumerate(methods):
-            mine = [r for r in items if _label(r, "method") == method]
+            mine = [r for r in items if column(r) == method]
             x = j + rng.uniform(-0.15, 0.15, len(mine))
             hit = np.array([bool(r["reached_criterion"]) for r in mine], dtype=bool)
             steps = np.array([r["steps_to_criterion"] or r["steps"] or 0 for r in mine], float)

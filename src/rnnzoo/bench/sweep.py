@@ -1,11 +1,13 @@
 """Sweep files: the validated grid of a benchmark study and its expansion into runs and jobs.
 
 A sweep names tasks (with versions and parameter overrides), models (with options), methods
-(with hyperparameters), shared training settings and seeds.  Every (task, model, method, seed)
-is one *run*: a standalone `RunConfig` whose id is a hash of its content, so a rerun of the
-sweep finds it.  Seed ``s`` is the network's initial-weight stream ``s`` (`ModelConfig.member`)
-of ``data_seed``; trials, evaluation batches and network noise come from ``data_seed`` and are
-shared by all seeds of a cell.  Runs that differ only by seed are therefore grouped into *jobs*
+(with hyperparameters), learning rules (with hyperparameters and their own training settings),
+shared training settings and seeds.  Every (task, model, method, rule, seed) is one *run*: a
+standalone `RunConfig` whose id is a hash of its content, so a rerun of the sweep finds it (a
+BPTT run keeps the id it had before rules existed).  Seed ``s`` is the network's
+initial-weight stream ``s`` (`ModelConfig.member`) of ``data_seed``; trials, evaluation
+batches and network noise come from ``data_seed`` and are shared by all seeds of a cell.
+Runs that differ only by seed are therefore grouped into *jobs*
 that train them as one ensemble (member i of an ensemble is initialised exactly as the
 standalone network with ``member=i``; gradients, clipping and Adam never mix members).  An
 ensemble job trains until every member has reached the target (statistic ``min``); each run's
@@ -25,7 +27,14 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
 from rnnzoo.tasks.seeding import MAX_SEED
-from rnnzoo.training.config import RunConfig, TrainConfig, read_yaml, run_config, train_config
+from rnnzoo.training.config import (
+    RuleSpec,
+    RunConfig,
+    TrainConfig,
+    read_yaml,
+    run_config,
+    train_config,
+)
 
 RUNNER_SETTINGS = {
     "seed": "use 'data_seed' (trials and noise) and 'seeds' (initial weights)",
@@ -64,6 +73,18 @@ class MethodEntry(BaseModel):
     label: str | None = Field(None, description="column name in the report (default: name)")
 
 
+class RuleEntry(BaseModel):
+    """A learning rule of the grid, its hyperparameters, training settings that differ for it
+    (e.g. lr, batch_size, max_steps; they override the sweep's ``train``) and a label."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "bptt"
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig overrides")
+    label: str | None = Field(None, description="column name in the report (default: name)")
+
+
 class SeedRange(BaseModel):
     """Seeds ``start, ..., start + count - 1``."""
 
@@ -95,6 +116,7 @@ class Sweep(BaseModel):
     tasks: tuple[TaskEntry, ...] = Field(min_length=1)
     models: tuple[ModelEntry, ...] = Field((ModelEntry(),), min_length=1)
     methods: tuple[MethodEntry, ...] = Field((MethodEntry(),), min_length=1)
+    rules: tuple[RuleEntry, ...] = Field((RuleEntry(),), min_length=1)
     train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig settings")
     seeds: tuple[Annotated[int, Field(ge=0, le=MAX_SEED)], ...] | SeedRange = Field(
         (0,), description="network seeds"
@@ -143,6 +165,7 @@ class Run:
     task_label: str
     model_label: str
     method_label: str
+    rule_label: str = "bptt"
 
 
 @dataclass(frozen=True)
@@ -159,8 +182,12 @@ class Job:
 
 
 def content_id(config: RunConfig) -> str:
-    """A stable id of a run config: the first 16 hex digits of the SHA-256 of its JSON."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """A stable id of a run config: the first 16 hex digits of the SHA-256 of its JSON (without
+    the rule section when it is plain BPTT, so ids from before rules existed stay valid)."""
+    data = config.model_dump(mode="json")
+    if data["rule"] == RuleSpec().model_dump(mode="json"):
+        del data["rule"]
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -175,7 +202,7 @@ def sweep_from_dict(data: Any, owner: str = "sweep") -> Sweep:
     method hyperparameters and training settings."""
     if not isinstance(data, dict):
         raise InvalidParameterError(f"{owner}: expected a mapping; got {type(data).__name__}")
-    entries = {"tasks": TaskEntry, "models": ModelEntry, "methods": MethodEntry}
+    entries = {"tasks": TaskEntry, "models": ModelEntry, "methods": MethodEntry, "rules": RuleEntry}
     for key, model in entries.items():
         items = data.get(key)
         if isinstance(items, list):
@@ -186,6 +213,7 @@ def sweep_from_dict(data: Any, owner: str = "sweep") -> Sweep:
         data = {**data, "tasks": [{"task": t} if isinstance(t, str) else t for t in data["tasks"]]}
     sweep = _validated(Sweep, data, owner)
     _check_contents(sweep, owner)
+    _check_combinations(sweep, owner)
     return sweep
 
 
@@ -219,6 +247,7 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
         _with_owner(where, validate_options, model.kind, cls.Options, model.options)
     for i, method in enumerate(sweep.methods):
         _with_owner(f"{owner}: methods[{i}]", make_method, method.name, **method.hyperparameters)
+    _check_rules(sweep, owner)
     seeds = sweep.seed_list()
     if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds) or not seeds:
         raise InvalidParameterError(f"{owner}: 'seeds' must be distinct integers >= 0; got {seeds}")
@@ -226,12 +255,50 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
         ("tasks", [task_label(t) for t in sweep.tasks]),
         ("models", [model_label(m) for m in sweep.models]),
         ("methods", [method_label(m) for m in sweep.methods]),
+        ("rules", [rule_label(r) for r in sweep.rules]),
     ):
         twice = sorted({x for x in labels if labels.count(x) > 1})
         if twice:
             raise InvalidParameterError(
                 f"{owner}: {key} has two entries labelled '{twice[0]}'; give them distinct 'label's"
             )
+
+
+def _check_rules(sweep: Sweep, owner: str) -> None:
+    """Each rule's hyperparameters and training settings; a non-BPTT rule only with methods
+    that run the true dynamics (seed 002's methods are BPTT's)."""
+    from rnnzoo.training.rules import rule_params
+
+    for i, rule in enumerate(sweep.rules):
+        where = f"{owner}: rules[{i}]"
+        _with_owner(where, rule_params, rule.name, **rule.hyperparameters)
+        for key, why in RUNNER_SETTINGS.items():
+            if key in rule.train:
+                raise InvalidParameterError(f"{where}: train.{key} is set by the runner ({why})")
+        train_config({**sweep.train, **rule.train}, owner=f"{where}: train")
+        if rule.name == "bptt":
+            continue
+        for j, method in enumerate(sweep.methods):
+            if method.name != "control":
+                raise InvalidParameterError(
+                    f"{where}: rule '{rule.name}' runs the true dynamics, but methods[{j}] is "
+                    f"'{method.name}' (seed 002's methods are BPTT's): sweep such rules with "
+                    "method control only"
+                )
+
+
+def _check_combinations(sweep: Sweep, owner: str) -> None:
+    """Every cell's rule can train its network with its method and settings (one network
+    built per cell), so that an impossible combination fails before the sweep starts."""
+    from rnnzoo.training.build import check_rule
+
+    n_seeds = len(sweep.seed_list())
+    runs = run_configs(sweep)
+    for first in runs[::n_seeds]:
+        cell = (
+            f"{first.task_label} / {first.model_label} / {first.method_label} / {first.rule_label}"
+        )
+        _with_owner(f"{owner}: {cell}", check_rule, first.config)
 
 
 def _with_owner(owner: str, func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -255,8 +322,13 @@ def method_label(entry: MethodEntry) -> str:
     return entry.label or entry.name
 
 
-def grid_order(sweep: Sweep, row: dict[str, Any]) -> tuple[int, int, int, int]:
-    """Sort key of a results row: the sweep file's order of tasks, models, methods, seeds."""
+def rule_label(entry: RuleEntry) -> str:
+    return entry.label or entry.name
+
+
+def grid_order(sweep: Sweep, row: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    """Sort key of a results row: the sweep file's order of tasks, models, methods, rules,
+    seeds."""
 
     def index(labels: list[str], label: str | None) -> int:
         return labels.index(label) if label in labels else len(labels)
@@ -265,22 +337,23 @@ def grid_order(sweep: Sweep, row: dict[str, Any]) -> tuple[int, int, int, int]:
         index([task_label(t) for t in sweep.tasks], row.get("task_label")),
         index([model_label(m) for m in sweep.models], row.get("model_label")),
         index([method_label(m) for m in sweep.methods], row.get("method_label")),
+        index([rule_label(r) for r in sweep.rules], row.get("rule_label") or "bptt"),
         row.get("seed") or 0,
     )
 
 
 def run_configs(sweep: Sweep) -> list[Run]:
-    """Every run of the sweep (tasks x models x methods x seeds, in that order)."""
+    """Every run of the sweep (tasks x models x methods x rules x seeds, in that order)."""
     from rnnzoo.models import get_model_class
     from rnnzoo.models.options import validate_options
     from rnnzoo.tasks import make
     from rnnzoo.training.methods import make_method
+    from rnnzoo.training.rules import rule_params
 
-    train = {
-        **TrainConfig(**sweep.train).model_dump(mode="json"),
-        "seed": sweep.data_seed,
-        "statistic": "min",
-    }
+    def train_for(rule: RuleEntry) -> dict[str, Any]:
+        settings = TrainConfig(**{**sweep.train, **rule.train}).model_dump(mode="json")
+        return {**settings, "seed": sweep.data_seed, "statistic": "min"}
+
     runs = []
     for task in sweep.tasks:
         built = make(task.task, task.version, **task.params)
@@ -294,25 +367,35 @@ def run_configs(sweep: Sweep) -> list[Run]:
             ).model_dump(mode="json", exclude_defaults=True)
             for method in sweep.methods:
                 params = make_method(method.name, **method.hyperparameters).params
-                for seed in sweep.seed_list():
-                    config = run_config(
-                        {
-                            "task": task_config,
-                            "model": {"kind": model.kind, "options": _with_member(options, seed)},
-                            "method": {"name": method.name, "hyperparameters": params.model_dump()},
-                            "train": {**train, **rec.get("train", {})},
-                        }
-                    )
-                    runs.append(
-                        Run(
-                            content_id(config),
-                            config,
-                            seed,
-                            task_label(task),
-                            model_label(model),
-                            method_label(method),
+                for rule in sweep.rules:
+                    hyper = rule_params(rule.name, **rule.hyperparameters).model_dump(mode="json")
+                    for seed in sweep.seed_list():
+                        config = run_config(
+                            {
+                                "task": task_config,
+                                "model": {
+                                    "kind": model.kind,
+                                    "options": _with_member(options, seed),
+                                },
+                                "method": {
+                                    "name": method.name,
+                                    "hyperparameters": params.model_dump(),
+                                },
+                                "train": {**train_for(rule), **_unless(rec, rule)},
+                                "rule": {"name": rule.name, "hyperparameters": hyper},
+                            }
                         )
-                    )
+                        runs.append(
+                            Run(
+                                content_id(config),
+                                config,
+                                seed,
+                                task_label(task),
+                                model_label(model),
+                                method_label(method),
+                                rule_label(rule),
+                            )
+                        )
     return runs
 
 
@@ -329,6 +412,11 @@ def _recommended(sweep: Sweep, task: Any) -> dict[str, dict[str, Any]]:
         "options": dict(rec.options),
         "train": train_config(keep).model_dump(mode="json", include=set(keep)),
     }
+
+
+def _unless(rec: dict[str, dict[str, Any]], rule: RuleEntry) -> dict[str, Any]:
+    """The recommended training settings that the rule's own ``train`` does not set."""
+    return {k: v for k, v in rec.get("train", {}).items() if k not in rule.train}
 
 
 def _with_member(options: dict[str, Any], seed: int) -> dict[str, Any]:

@@ -132,6 +132,7 @@ def member_rows(job: Job, result: Any, records: list[dict[str, Any]]) -> list[di
     """One results row per run of ``job`` from the job's result and evaluation records."""
     members = len(job.runs)
     target = result.target_performance
+    batch_size = job.config.train.batch_size
     alone = {d["member"]: d for d in result.diverged_members}
     diverged = set((result.divergence or {}).get("members", [])) | set(alone)
     rows = []
@@ -150,6 +151,7 @@ def member_rows(job: Job, result: Any, records: list[dict[str, Any]]) -> list[di
                     "final_performance": hit["performance_members"][i],
                     "flops": None if flops is None else flops / members,
                     "steps_to_criterion": hit["step"],
+                    "trials_to_criterion": hit["step"] * batch_size,
                     "wall_clock_to_criterion_s": hit["wall_clock_s"],
                     "flops_to_criterion": None if flops is None else flops / members,
                 }
@@ -168,6 +170,7 @@ def member_rows(job: Job, result: Any, records: list[dict[str, Any]]) -> list[di
                 "final_performance": last,
                 "flops": result.flops / members,
                 "steps_to_criterion": None,
+                "trials_to_criterion": None,
                 "wall_clock_to_criterion_s": None,
                 "flops_to_criterion": None,
                 "error": None
@@ -189,6 +192,7 @@ def _identity(task: JobTask, index: int) -> dict[str, Any]:
         "task_label": run.task_label,
         "model_label": run.model_label,
         "method_label": run.method_label,
+        "rule_label": run.rule_label,
         "run_dir": str(task.run_dir.resolve()),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -1,4 +1,4 @@
-"""`rnnzoo bench`: plan, run and report a sweep over task x model x method x seed."""
+"""`rnnzoo bench`: plan, run and report a sweep over task x model x method x rule x seed."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def _plan(file: Path, as_json: bool, workers: int | None) -> None:
     n_runs = sum(len(job.runs) for job in jobs)
     typer.echo(f"sweep {sweep.name}: {n_runs} runs in {len(jobs)} jobs -> {sweep.results_dir}")
     typer.echo(
-        f"{'job':16}  {'task':14} {'model':12} {'method':10} {'seeds':>9} "
+        f"{'job':16}  {'task':14} {'model':12} {'method':10} {'rule':10} {'seeds':>9} "
         f"{'T':>6} {'flops':>9} {'est. s':>8}"
     )
     for job, cost in zip(jobs, costs, strict=True):
@@ -65,6 +65,7 @@ def _plan(file: Path, as_json: bool, workers: int | None) -> None:
         labels = _labels(job)
         typer.echo(
             f"{job.job_id:16}  {labels['task']:14} {labels['model']:12} {labels['method']:10} "
+            f"{labels['rule']:10} "
             f"{span:>9} {cost.time_steps:6.0f} {cost.flops:9.3g} {cost.seconds:8.0f}"
         )
     typer.echo(
@@ -77,7 +78,12 @@ def _plan(file: Path, as_json: bool, workers: int | None) -> None:
 
 def _labels(job: Any) -> dict[str, str]:
     run = job.runs[0]
-    return {"task": run.task_label, "model": run.model_label, "method": run.method_label}
+    return {
+        "task": run.task_label,
+        "model": run.model_label,
+        "method": run.method_label,
+        "rule": run.rule_label,
+    }
 
 
 def _run_json(run: Any) -> dict[str, Any]:
@@ -86,6 +92,7 @@ def _run_json(run: Any) -> dict[str, Any]:
         "task": run.task_label,
         "model": run.model_label,
         "method": run.method_label,
+        "rule": run.rule_label,
         "seed": run.seed,
     }
 

@@ -19,6 +19,7 @@ from rnnzoo.errors import InvalidParameterError, did_you_mean
 
 DEFAULT_TASK = "flipflop"
 DEFAULT_MODEL = "leaky_rate"
+DEFAULT_RULE = "bptt"
 
 
 def settings_help() -> str:
@@ -41,7 +42,7 @@ def settings_help() -> str:
 def _route(
     sets: dict[str, Any], task_cls: Any, model_cls: Any, notes: list[str] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Split --set values into task, model, train and method settings (see `train`); a bare
+    """Split --set values into task, model, train, method and rule settings (see `train`); a bare
     name that several sections have goes to the first (model, task, train) and ``notes``
     says so."""
     from rnnzoo.training.config import TrainConfig
@@ -51,11 +52,17 @@ def _route(
         "task": set(task_cls.Params.model_fields) if task_cls is not None else set(),
         "train": set(TrainConfig.model_fields),
     }
-    routed: dict[str, dict[str, Any]] = {"task": {}, "model": {}, "train": {}, "method": {}}
+    routed: dict[str, dict[str, Any]] = {
+        "task": {},
+        "model": {},
+        "train": {},
+        "method": {},
+        "rule": {},
+    }
     for key, value in sets.items():
         prefix, dot, name = key.partition(".")
         if dot and prefix in routed:
-            if prefix != "method" and name not in sections[prefix]:
+            if prefix in sections and name not in sections[prefix]:
                 hint = did_you_mean(name, sections[prefix])
                 raise InvalidParameterError(f"--set: unknown {prefix} setting '{name}'{hint}")
             routed[prefix][name] = value
@@ -74,7 +81,7 @@ def _route(
             hint = did_you_mean(key, every)
             raise InvalidParameterError(
                 f"--set: unknown setting '{key}'{hint} (task parameters, model options, training "
-                "settings; prefix with task., model., train. or method.)"
+                "settings; prefix with task., model., train., method. or rule.)"
             )
     return routed
 
@@ -95,6 +102,7 @@ def build_config(
     recommended: bool = False,
     notes: list[str] | None = None,
     base: Any = None,
+    rule: str | None = None,
 ) -> Any:
     """The `RunConfig` the command line describes: the file (or the defaults, or ``base``, a
     `RunConfig` such as the run's own when resuming), then the options, then the task's
@@ -104,6 +112,7 @@ def build_config(
     from rnnzoo.tasks import from_config, get_task_class, make
     from rnnzoo.training.config import RunConfig, run_config
     from rnnzoo.training.recommended import apply_recommended
+    from rnnzoo.training.rules import rule_params
 
     if config_file is not None:
         data = RunConfig.from_yaml(config_file).model_dump(mode="json")
@@ -130,6 +139,8 @@ def build_config(
         data["model"]["ensemble"] = ensemble
     if method is not None:
         data["method"] = {"name": method, "hyperparameters": {}}
+    if rule is not None and rule != data.get("rule", {}).get("name", DEFAULT_RULE):
+        data["rule"] = {"name": rule, "hyperparameters": {}}
     train = data.setdefault("train", {})
     for key, value in (
         ("max_steps", max_steps),
@@ -159,8 +170,11 @@ def build_config(
         **data["method"].get("hyperparameters", {}),
         **routed["method"],
     }
+    rule_spec = data.setdefault("rule", {"name": DEFAULT_RULE})
+    rule_spec["hyperparameters"] = {**rule_spec.get("hyperparameters", {}), **routed["rule"]}
     config = run_config(data, owner="rnnzoo train")
     from_config(config.task)  # validate the task parameters now (one-line error)
+    rule_params(config.rule.name, **config.rule.hyperparameters)  # and the rule's
     return config
 
 
@@ -171,12 +185,24 @@ def train(
     model: Annotated[str | None, typer.Option("--model", help="network kind")] = None,
     sets: Annotated[
         list[str] | None,
-        typer.Option("--set", help="KEY=VALUE: model option, task parameter or training setting"),
+        typer.Option(
+            "--set",
+            help="KEY=VALUE: model option, task parameter or training setting; method.KEY and "
+            "rule.KEY for the method's and the rule's hyperparameters",
+        ),
     ] = None,
     config_file: Annotated[
         Path | None, typer.Option("--config", help="a run config.yaml to start from")
     ] = None,
     method: Annotated[str | None, typer.Option("--method", help="control|cd|sctt|dasc")] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule",
+            help="learning rule: bptt|force|full_force|rflo|eprop|node_perturbation "
+            "(hyperparameters: --set rule.NAME=VALUE; see `rnnzoo rules show NAME`)",
+        ),
+    ] = None,
     ensemble: Annotated[int | None, typer.Option("--ensemble", help="train M networks")] = None,
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="most steps")] = None,
     target_perf: Annotated[

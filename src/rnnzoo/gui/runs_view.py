@@ -20,6 +20,7 @@ COLUMNS = (
     ("version", "version"),
     ("model", "model"),
     ("method", "method"),
+    ("rule", "rule"),
     ("seed", "seed"),
     ("status", "status"),
     ("steps", "steps"),

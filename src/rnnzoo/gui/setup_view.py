@@ -49,6 +49,7 @@ class SetupView:
 
     def __init__(self, manager: RunManager, on_started: Callable[[str], None]) -> None:
         from rnnzoo.training.methods import METHOD_NAMES
+        from rnnzoo.training.rules import rule_names
 
         self.manager = manager
         self.on_started = on_started
@@ -99,6 +100,13 @@ class SetupView:
                     self.model_box = ui.column().classes("w-full")
                 with ui.card().classes("w-full"):
                     ui.label("3. Training").classes("text-h6")
+                    self.rule_select = ui.select(
+                        rule_names(),
+                        label="learning rule",
+                        value="bptt",
+                        on_change=lambda _: self._build_rule_form(),
+                    ).mark("rule")
+                    self.rule_box = ui.column().classes("w-full")
                     self.method_select = ui.select(
                         list(METHOD_NAMES),
                         label="method",
@@ -123,6 +131,7 @@ class SetupView:
         self._build_task_form()
         self._build_model_form()
         self._build_method_form()
+        self._build_rule_form()
 
     # --- forms ---------------------------------------------------------------------------
     def _task_chosen(self) -> None:
@@ -201,6 +210,19 @@ class SetupView:
                 on_change=self._check_method,
             )
 
+    def _build_rule_form(self) -> None:
+        from rnnzoo.training.rules import describe_rule, rule_params
+
+        name = self.rule_select.value
+        params = rule_params(name)
+        self.rule_box.clear()
+        with self.rule_box:
+            card = describe_rule(name)
+            ui.label(f"{card['title']}: {card['optimizer']}").classes("text-sm text-grey-8")
+            self.rule_form = SchemaForm(
+                field_specs(type(params), params), marker="rule", on_change=self._check_rule
+            )
+
     def _build_train_form(self) -> None:
         from rnnzoo.training.config import TrainConfig
 
@@ -252,6 +274,12 @@ class SetupView:
         name = self.method_select.value
         return self.method_form.check(lambda changes: make_method(name, **changes))
 
+    def _check_rule(self) -> Any:
+        from rnnzoo.training.rules import rule_params
+
+        name = self.rule_select.value
+        return self.rule_form.check(lambda changes: rule_params(name, **changes))
+
     def _check_train(self) -> Any:
         from rnnzoo.training.config import train_config
 
@@ -283,12 +311,14 @@ class SetupView:
 
     def start(self) -> None:
         """Validate every form, then start the run in its own process."""
+        from rnnzoo.training.build import check_rule
         from rnnzoo.training.config import run_config
 
         checks = (
             self._check_task(),
             self._check_model(),
             self._check_method(),
+            self._check_rule(),
             self._check_train(),
         )
         self.name_input.error = None
@@ -313,9 +343,14 @@ class SetupView:
                         "hyperparameters": self.method_form.changes(),
                     },
                     "train": self.train_form.changes(),
+                    "rule": {
+                        "name": self.rule_select.value,
+                        "hyperparameters": self.rule_form.changes(),
+                    },
                 },
                 owner="run",
             )
+            check_rule(config)  # an impossible rule/network combination, before any file
             name = self.name_input.value.strip()
             self.manager.start(name, config)
         except InvalidParameterError as exc:

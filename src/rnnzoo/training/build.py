@@ -1,4 +1,5 @@
-"""Build the pieces of a run from its config: task, network, method, device, target."""
+"""Build the pieces of a run from its config: task, network, method, learning rule, device,
+target."""
 
 from __future__ import annotations
 
@@ -72,6 +73,37 @@ def build_method(config: RunConfig) -> Method:
     from rnnzoo.training.methods import make_method
 
     return make_method(config.method.name, **config.method.hyperparameters)
+
+
+def build_learner(
+    config: RunConfig,
+    net: Network,
+    method: Method,
+    noise: torch.Generator,
+    task: Any,
+    device: torch.device,
+) -> Any:
+    """The learning rule of a run config bound to ``net`` (checked against the network, the
+    method and the training settings first); ``task()`` gives the current task."""
+    from rnnzoo.training.rules import LearnerContext, make_learner
+
+    context = LearnerContext(net, config.train, method, noise, task, device)
+    return make_learner(config.rule.name, config.rule.hyperparameters, context)
+
+
+def check_rule(config: RunConfig) -> None:
+    """Raise the one-line error the run's learning rule gives for its network, method and
+    settings, without training (the GUI and the benchmark runner check before they start)."""
+    from rnnzoo.models.base import seeded_generator
+    from rnnzoo.training.rules import LearnerContext, get_rule_class, rule_params
+
+    task = build_task(config)
+    net = build_network(config, task)
+    context = LearnerContext(
+        net, config.train, build_method(config), seeded_generator(0, 1), lambda: task
+    )
+    params = rule_params(config.rule.name, **config.rule.hyperparameters)
+    get_rule_class(config.rule.name).check(params, context)
 
 
 def target_performance(config: RunConfig, task: Any) -> float:

@@ -2,7 +2,8 @@
 
 A `RunConfig` is what a run directory's ``config.yaml`` holds: the task config (as
 `Task.config()` writes it, or a composition), the network (kind, ensemble size, options), the
-training method with its hyperparameters, and the training settings.  Loading that file and
+training method with its hyperparameters, the training settings and the learning rule with its
+hyperparameters (BPTT in files written before rules existed).  Loading that file and
 training again reproduces the run bit for bit (same seed, same device kind).
 """
 
@@ -145,6 +146,15 @@ class MethodSpec(BaseModel):
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
 
 
+class RuleSpec(BaseModel):
+    """A learning rule and its hyperparameters (see `rnnzoo.training.rules`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "bptt"
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+
 class RunConfig(BaseModel):
     """Everything needed to rerun a training run (the run directory's config.yaml)."""
 
@@ -154,6 +164,7 @@ class RunConfig(BaseModel):
     model: ModelSpec = Field(default_factory=ModelSpec)
     method: MethodSpec = Field(default_factory=MethodSpec)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    rule: RuleSpec = Field(default_factory=RuleSpec)
 
     @model_validator(mode="after")
     def _task_has_a_name(self) -> RunConfig:
@@ -178,13 +189,14 @@ class RunConfig(BaseModel):
 
     def identity(self) -> dict[str, str]:
         """The results-table columns that name what this config trains: task, version, model,
-        method."""
+        method, rule."""
         labels = self.task.get("compose", {}).get("labels") or []
         return {
             "task": self.task.get("task") or "+".join(labels) or "compose",
             "version": str(self.task.get("version", "")),
             "model": self.model.kind,
             "method": self.method.name,
+            "rule": self.rule.name,
         }
 
 
@@ -209,7 +221,7 @@ def run_config(values: Any, owner: str = "run config") -> RunConfig:
     """Build a `RunConfig` from plain data or raise `InvalidParameterError`."""
     if not isinstance(values, dict):
         raise InvalidParameterError(f"{owner}: expected a mapping; got {type(values).__name__}")
-    sections = {"model": ModelSpec, "method": MethodSpec, "train": TrainConfig}
+    sections = {"model": ModelSpec, "method": MethodSpec, "train": TrainConfig, "rule": RuleSpec}
     for key, model in sections.items():
         if isinstance(values.get(key), dict):
             try:

@@ -47,6 +47,10 @@ COLUMNS = (
     ("error", "TEXT"),
     # per-task held-out performance of a composition (JSON: task label -> performance)
     ("task_performance", "TEXT"),
+    # added for the learning rules (rnnzoo.training.rules); older rows read NULL (BPTT)
+    ("rule", "TEXT"),
+    ("rule_label", "TEXT"),
+    ("trials_to_criterion", "INTEGER"),
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 BUSY_TIMEOUT_MS = 60_000

@@ -1,5 +1,6 @@
-"""The trainer: BPTT on a task's seeded trial stream, evaluation on held-out trials, stop at a
-performance threshold, checkpoints with exact resume, NaN detection, and the run directory.
+"""The trainer: a learning rule (BPTT by default, `rnnzoo.training.rules`) on a task's seeded
+trial stream, evaluation on held-out trials, stop at a performance threshold, checkpoints with
+exact resume, NaN detection, and the run directory.
 
 Ensembles: the loss each member trains on is its own; metrics.jsonl logs the mean over the
 members (and each member's), per-member performance, members that stopped learning
@@ -8,12 +9,15 @@ that diverges stops alone (`rnnzoo.training.divergence`) while the others go on.
 
 Determinism: training batch k is ``task.generate(B, seed, split="train", index=k)``, evaluation
 j is ``task.generate(B_eval, seed, split="validation", index=j)`` with network noise from its own
-generator, and the training noise generator's state is saved in every checkpoint.  A resumed
-run therefore produces the same weights, bit for bit, as an uninterrupted one (same device).
+generator, and the training noise generator's state and the rule's state (optimiser, RLS
+matrices, baselines, generators) are saved in every checkpoint.  A resumed run therefore
+produces the same weights, bit for bit, as an uninterrupted one (same device).
 
-Floating-point operations are estimated as ``6 * M * B * N^2 * T`` per step: the recurrent
-(B x N) @ (N x N) product, forward (2 B N^2 flops) plus backward (4 B N^2), per time step and
-member.  Input/readout products and elementwise work are left out (small for N >> I, O).
+Each step the rule runs the batch and computes its update (``learner.losses``), finishes it or
+reports divergence (``prepare_update``), and commits it (``apply_update``).  Floating-point
+operations are the rule's estimate (``learner.flops``): for BPTT ``6 * M * B * N^2 * T`` per
+step, the recurrent (B x N) @ (N x N) product, forward (2 B N^2 flops) plus backward (4 B N^2),
+per time step and member.  Input/readout products and elementwise work are left out.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from rnnzoo.models.base import seeded_generator
 from rnnzoo.training.budget import check_run_fits
 from rnnzoo.training.build import (
     Method,
+    build_learner,
     build_method,
     build_network,
     build_task,
@@ -53,13 +58,7 @@ from rnnzoo.training.divergence import MemberFreeze, bad_members, explain, loss_
 from rnnzoo.training.evaluation import evaluate_network
 from rnnzoo.training.lock import run_lock
 from rnnzoo.training.losses import (
-    activity_penalty,
-    clip_grad_norm_per_member,
     divergence_limit,
-    masked_cross_entropy,
-    masked_mse,
-    member_grad_norms,
-    weight_penalty,
 )
 from rnnzoo.training.metrics import METRICS_FILE, read_metrics, write_metrics
 from rnnzoo.training.progress import progress_display
@@ -81,6 +80,7 @@ class TrainResult:
     target_performance: float
     statistic: str
     steps_to_criterion: int | None = None
+    trials_to_criterion: int | None = None
     wall_clock_to_criterion_s: float | None = None
     flops: float = 0.0
     flops_to_criterion: float | None = None
@@ -91,6 +91,7 @@ class TrainResult:
     version: str = ""
     model: str = ""
     method: str = ""
+    rule: str = ""
     seed: int = 0
     ensemble: int | None = None
     run_dir: str | None = None
@@ -129,28 +130,18 @@ class Trainer:
         self.task = build_task(config)
         self.curriculum = Curriculum(config.train.curriculum, config.task, self.task)
         check_run_fits(config, self.curriculum.extremes(self.task), self.device)
+        self.fresh_network = net is None  # the rule initialises it (learner.begin)
         if net is None:
             net = build_network(config, self.task)
         else:
             check_fits(net, config, self.task)
         self.net = net.to(self.device)
         self.method = method if method is not None else build_method(config)
-        if hasattr(self.method, "check"):
-            self.method.check(self.net)  # e.g. CD/SCTT/DASC need a leaky network
         if hasattr(self.method, "check_task"):
             self.method.check_task(self.task)  # e.g. skip points the trials cannot have
         self.n_models = self.net.n_models
         self.target = target_performance(config, self.task)
         self.progress = True if progress is None else progress
-        needs_states = self.tc.l1_activity > 0 or self.tc.l2_activity > 0
-        if needs_states and self.method.name != "control":
-            raise InvalidParameterError(
-                f"'l1_activity'/'l2_activity' need the network's rates; method "
-                f"'{self.method.name}' gives outputs only (use them with method 'control')"
-            )
-        self.needs_states = needs_states
-        self.optimizer = self._make_optimizer()
-        self.freeze = MemberFreeze(self._trainable(), self.n_models)
         self.diverged: list[dict[str, Any]] = []  # {"member", "step", "reason"} of stopped ones
         self.history: list[list[float | None]] = []  # per-member performance per evaluation
         self.noise = seeded_generator(self.tc.seed, 1, device=self.device)
@@ -167,56 +158,18 @@ class Trainer:
         # per-member training losses (None: a stopped member) since the last logged evaluation
         self.loss_window: list[list[float | None]] = []
         self.snapshot: dict[str, Any] | None = None
+        self.learner = build_learner(
+            config, self.net, self.method, self.noise, self.current_task, self.device
+        )
+        # diverged ensemble members stop alone: their weights are held (all of the network's)
+        self.freeze = MemberFreeze(list(self.net.parameters()), self.n_models)
+        self.learner.alive = self.freeze.alive
 
     # --- building blocks ---------------------------------------------------------------
-    def _trainable(self) -> list[Tensor]:
-        return [p for p in self.net.parameters() if p.requires_grad]
-
-    def _make_optimizer(self) -> torch.optim.Optimizer:
-        params = self._trainable()
-        if not params:
-            raise InvalidParameterError("the network has no trainable parameters")
-        tc = self.tc
-        if tc.optimizer == "adam":
-            return torch.optim.Adam(params, lr=tc.lr, weight_decay=tc.weight_decay)
-        if tc.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-        return torch.optim.SGD(params, lr=tc.lr, momentum=tc.momentum, weight_decay=tc.weight_decay)
-
-    def _tensors(self, batch: Any) -> tuple[Tensor, Tensor, Tensor]:
-        def to(a: np.ndarray) -> Tensor:
-            return torch.from_numpy(a).to(self.device)
-
-        return to(batch.inputs), to(batch.targets), to(batch.weights)
-
-    def _member_axis(self, x: Tensor) -> Tensor:
-        return x if self.net.config.ensemble is not None else x.unsqueeze(1)
-
     def losses(self, batch: Any, progress: float) -> Tensor:
-        """Per-member training loss (M,) on ``batch`` under the method's dynamics."""
-        inputs, targets, weights = self._tensors(batch)
-        tc = self.tc
-        if self.needs_states:
-            out = self.net(inputs, return_states=True, generator=self.noise)
-            outputs = self._member_axis(out.outputs)
-            states = self._member_axis(out.states)
-            rates = self.net.rates(states.transpose(0, 1)).transpose(0, 1)
-        else:
-            outputs = self._member_axis(
-                self.method.outputs(
-                    self.net, inputs, progress, self.noise, conditions=batch.conditions
-                )
-            )
-        if tc.loss == "mse":
-            loss = masked_mse(outputs, targets, weights)
-        else:
-            softmax = getattr(self.net.options, "readout", "") == "softmax"
-            loss = masked_cross_entropy(outputs, targets, weights, softmax)
-        if tc.l1_weights or tc.l2_weights:
-            loss = loss + weight_penalty(self.net, tc.l1_weights, tc.l2_weights, self.n_models)
-        if self.needs_states:
-            loss = loss + activity_penalty(rates, weights, tc.l1_activity, tc.l2_activity)
-        return loss
+        """Per-member training loss (M,) on ``batch`` as the rule runs it (the rule's update
+        of this batch is computed too, not applied)."""
+        return self.learner.losses(batch, progress)
 
     def current_task(self) -> Any:
         """The task at the current step (the curriculum's, else the configured one)."""
@@ -236,12 +189,9 @@ class Trainer:
         )
 
     def _flops(self, batch: Any) -> float:
-        """Floating-point operations of one training step: 6 M B N^2 per recurrent update
-        (forward 2, backward 4), counting the updates the method runs (CD: coarse steps)."""
-        updates = batch.n_steps
-        if hasattr(self.method, "recurrent_steps"):
-            updates = self.method.recurrent_steps(batch.n_steps, self._progress_value())
-        return 6.0 * self.n_models * batch.batch_size * updates * self.net.options.n_hidden**2
+        """Floating-point operations of one training step, as the rule counts them (BPTT: 6 M B
+        N^2 per recurrent update, counting the updates the method runs, CD: coarse steps)."""
+        return self.learner.flops(batch, self._progress_value())
 
     def _progress_value(self) -> float:
         anneal = self.tc.anneal_steps
@@ -256,7 +206,7 @@ class Trainer:
         """Everything besides the weights that a resumed run needs (tensors and plain data)."""
         return {
             "step": self.step,
-            "optimizer": self.optimizer.state_dict(),
+            "learner": self.learner.state_dict(),
             "noise_generator": self.noise.get_state(),
             "lr_scale": self.lr_scale,
             "rollbacks": self.rollbacks,
@@ -278,7 +228,9 @@ class Trainer:
 
     def _restore(self, weights: dict[str, Tensor], state: dict[str, Any]) -> None:
         self.net.load_state_dict(weights)
-        self.optimizer.load_state_dict(_clone(state["optimizer"]))
+        # checkpoints written before learning rules existed hold BPTT's optimiser alone
+        learner = state["learner"] if "learner" in state else {"optimizer": state["optimizer"]}
+        self.learner.load_state_dict(_clone(learner))
         self.noise.set_state(state["noise_generator"].cpu())
         self.step = int(state["step"])
         self.lr_scale = float(state["lr_scale"])
@@ -349,6 +301,8 @@ class Trainer:
             if resumed:
                 self.history = [r["performance_members"] for r in self._eval_records()]
         if not resumed:
+            if self.fresh_network:
+                self.learner.begin()
             self.checkpoint()
         start_row = {**self._identity(), "status": "running", "steps": self.step}
         if not resumed:
@@ -373,19 +327,11 @@ class Trainer:
                 flagged = bad_members(loss, limit)
                 bad = self._diverging(flagged, loss_reason(loss, flagged))
                 if bad is None:
-                    alive = self.freeze.alive.to(loss.device)
-                    total = torch.where(alive, loss, torch.zeros_like(loss)).sum()
-                    self.optimizer.zero_grad(set_to_none=True)
-                    total.backward()
-                    self.freeze.mask_gradients()
-                    params = self._trainable()
-                    if self.tc.clip_grad_norm is not None:
-                        norms = clip_grad_norm_per_member(
-                            params, self.tc.clip_grad_norm, self.n_models
-                        )
-                    else:
-                        norms = member_grad_norms(params, self.n_models)
-                    bad = self._diverging(bad_members(norms), "non-finite gradient")
+                    report = self.learner.prepare_update(self.step)
+                    if report is not None:
+                        flagged = torch.zeros(self.n_models, dtype=torch.bool)
+                        flagged[report["members"]] = True
+                        bad = self._diverging(flagged, report["reason"])
                     self.freeze.mask_gradients()
                 if bad is not None:
                     divergence = bad
@@ -399,7 +345,7 @@ class Trainer:
                     status = "diverged"
                     break
                 updating = True
-                self.optimizer.step()
+                self.learner.apply_update()
                 self.freeze.restore()
                 self.flops += self._flops(batch)
                 self.step += 1
@@ -465,8 +411,7 @@ class Trainer:
         snap = self.snapshot
         self._restore(snap["weights"], snap["state"])
         self.rollbacks, self.lr_scale = rollbacks, lr_scale
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.tc.lr * self.lr_scale
+        self.learner.set_lr_scale(self.lr_scale)
         self._trim_metrics(self.step)
         self._log({"event": "rollback", "step": self.step, "lr": self.tc.lr * self.lr_scale})
 
@@ -545,6 +490,7 @@ class Trainer:
             target_performance=self.target,
             statistic=self.tc.statistic,
             steps_to_criterion=crit.get("steps"),
+            trials_to_criterion=None if not crit else crit["steps"] * self.tc.batch_size,
             wall_clock_to_criterion_s=crit.get("wall_clock_s"),
             flops=self.flops,
             flops_to_criterion=crit.get("flops"),
