@@ -74,30 +74,52 @@ def test_ensemble_members_equal_standalone_networks(tmp_path):
                 torch.testing.assert_close(together[name][member], tensor[0], rtol=1e-5, atol=1e-6)
 
 
+CRASHING_TASK = """
+from rnnzoo.tasks import register
+from rnnzoo.tasks.zoo.flipflop import FlipFlop
+
+
+@register
+class CrashingFlipFlop(FlipFlop):
+    name = "crashing_flipflop"
+    aliases = ()
+
+    def generate(self, batch_size, seed, *args, index=0, split="train", **kwargs):
+        if split == "train" and index >= 3:
+            raise RuntimeError("the trial generator broke at step 3")
+        return super().generate(batch_size, seed, *args, index=index, split=split, **kwargs)
+"""
+
+
 def test_a_crashing_run_is_recorded_as_failed_and_the_others_finish(tmp_path):
-    # CD needs a leaky network: the GRU job fails when the trainer is built
+    # a plugin task whose generator raises at training step 3 (impossible combinations, such
+    # as CD on a GRU, are refused when the sweep is loaded: tests/bench/test_sweep.py)
+    plugin = tmp_path / "crashing.py"
+    plugin.write_text(CRASHING_TASK)
     data = tiny_sweep(
         tmp_path / "res",
-        models=[
-            {"kind": "leaky_rate", "options": {"n_hidden": 8}},
-            {"kind": "gru", "options": {"n_hidden": 8}},
-        ],
-        methods=[{"name": "cd", "hyperparameters": {"theta": 2}}],
+        tasks=[{"task": "flipflop", "params": {"n_bits": 1}}, {"task": "crashing_flipflop"}],
+        methods=[{"name": "control"}],
         seeds=[0],
     )
     sweep_path = write_sweep(tmp_path / "crash.yaml", data)
-    result = cli("bench", "run", str(sweep_path), "--workers", "2", check=False, cwd=tmp_path)
-    assert result.returncode == 2
+    result = cli(
+        "--plugin", str(plugin), "bench", "run", str(sweep_path), "--workers", "2",
+        check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
     assert "error: 1 job(s) failed" in result.stderr
     rows = read_runs(tmp_path / "res" / "results.sqlite")
     failed = [r for r in rows if r["status"] == "failed"]
     assert len(rows) == 2 and len(failed) == 1
-    assert failed[0]["model"] == "gru" and failed[0]["method"] == "cd"
-    assert "InvalidParameterError" in failed[0]["error"] and "leaky" in failed[0]["error"]
+    assert failed[0]["task"] == "crashing_flipflop"
+    assert "RuntimeError" in failed[0]["error"] and "step 3" in failed[0]["error"]
     assert all(r["status"] in ("reached", "max_steps") for r in rows if r not in failed)
     # the report leaves the failed run out and says so
     out = tmp_path / "report"
-    cli("bench", "report", str(sweep_path), "--out", str(out), cwd=tmp_path)
+    cli(
+        "--plugin", str(plugin), "bench", "report", str(sweep_path), "--out", str(out), cwd=tmp_path
+    )
     assert "1 not finished" in (out / "table.md").read_text()
 
 

@@ -28,7 +28,8 @@ from rnnzoo.models import Network, load_model, save_model
 
 KEEP = 2
 _NAME = re.compile(r"^step_\d{8}(\.\d+)?$")
-STATE_KEYS = ("step", "optimizer", "noise_generator", "lr_scale", "rollbacks", "elapsed_s")
+STATE_KEYS = ("step", "noise_generator", "lr_scale", "rollbacks", "elapsed_s")
+RULE_STATE_KEYS = ("learner", "optimizer")  # the rule's state; "optimizer" before the rules
 
 
 def _fresh_name(folder: Path, step: int) -> str:
@@ -110,6 +111,8 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[Network, dict[str
             f"'{state_file}' cannot be read ({type(exc).__name__}: {first or 'empty or cut off'})"
         ) from None
     missing = [k for k in STATE_KEYS if not isinstance(state, dict) or k not in state]
+    if isinstance(state, dict) and not any(k in state for k in RULE_STATE_KEYS):
+        missing.append(RULE_STATE_KEYS[0])
     if missing:
         raise InvalidParameterError(f"'{state_file}' is incomplete: it lacks {missing}")
     return net, state
