@@ -14,7 +14,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[test]"
+# the neurogym extra for the interop tests (it pins numpy 2.2.*: the whole suite runs on it)
+.venv/bin/python -m pip install --quiet -e ".[test,neurogym]"
 
 if [ "$browser" = yes ] && [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" -eq 0 ]; then
