@@ -119,7 +119,10 @@ def params_model(
                 json_schema_extra={"unit": "ms"},
             ),
         ),
-        "add_noise": (bool, Field(False, description="add rnnzoo's input noise on top of the env's")),
+        "add_noise": (
+            bool,
+            Field(False, description="add rnnzoo's input noise on top of the env's"),
+        ),
         "timing_scale": (
             float,
             Field(1.0, gt=0, le=100, description="every period's duration is multiplied by this"),

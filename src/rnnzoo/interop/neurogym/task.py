@@ -232,7 +232,12 @@ class NeurogymTask(Task):
             )
         info = dict(env.trial or {})
         periods = {p: (int(env.start_ind[p]), int(env.end_ind[p])) for p in env.start_ind}
-        return {"ob": np.asarray(env.ob), "gt": np.asarray(env.gt), "info": info, "periods": periods}
+        return {
+            "ob": np.asarray(env.ob),
+            "gt": np.asarray(env.gt),
+            "info": info,
+            "periods": periods,
+        }
 
     # ---- the Task interface -----------------------------------------------------------------
     @property
