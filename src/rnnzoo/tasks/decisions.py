@@ -4,7 +4,8 @@ A trial is a *decision* when its metric asks for one choice in one response wind
 that is found with the task's own metric, never guessed from channel names: for every trial,
 the candidate outputs "the targets, with the choice channels in the response window replaced
 by the pattern of choice k" are scored by `Task.performance`, and the choices that score 1
-are the accepted ones; "withhold" (the choice channels at rest in the window) is candidate 0.
+are the accepted ones; "withhold" (the choice channels at rest in the window) is candidate 0,
+accepted alone on a no-go trial (see `decisions`).
 
 Actions follow neurogym: 0 = fixate (or withhold), k >= 1 = choice k.  Choices are the
 output channels, except a channel named ``fixation`` (kept at its target); a task with one
@@ -89,6 +90,13 @@ def decisions(task, batch: TrialBatch) -> Decisions:
         chosen[window] = pattern
         outputs[:, :, channels] = chosen
         accepted[:, action] = task.performance(outputs, batch) >= 1 - 1e-9
+    # A no-go trial accepts withholding and either no choice or every choice (a metric that
+    # then reads only the fixation output); withholding with some choices is a metric's argmax
+    # breaking the tie of all-zero outputs in favour of one choice, not a no-go trial.
+    choices = accepted[:, 1:]
+    nogo = accepted[:, 0] & (choices.all(axis=1) | ~choices.any(axis=1))
+    choices[nogo] = False
+    accepted[~nogo, 0] = False
     if not accepted.any(axis=1).all():
         raise InvalidParameterError(f"{owner}: some trials accept no single choice")
     if accepted.all(axis=1).any():

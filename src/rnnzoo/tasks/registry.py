@@ -99,10 +99,15 @@ def from_config(config: dict[str, Any]) -> Task:
 
 def describe_all(interop: bool = False) -> list[dict[str, Any]]:
     """One dict per task: name, aliases, title, versions, channels (for `rnnzoo tasks list`);
-    ``interop`` adds the neurogym environments (see `task_names`)."""
+    ``interop`` adds the neurogym environments (see `task_names`): one that does not convert
+    is a row with its name and ``error`` only."""
     rows = []
     for name in task_names(interop):
-        task = make(name)
+        try:
+            task = make(name)
+        except InvalidParameterError as exc:  # a neurogym env that does not convert
+            rows.append({"name": name, "error": str(exc)})
+            continue
         rows.append(
             {
                 "name": name,
