@@ -59,7 +59,9 @@ def test_no_go_trials_accept_withholding_only():
     structure = decisions(task, task.generate(64, seed=0))
     nogo = structure.accepted[:, 0]
     assert 0 < nogo.sum() < 64  # both kinds of trial
-    assert not structure.accepted[nogo, 1:].any() and structure.accepted[~nogo, 1:].any(axis=1).all()
+    assert (
+        not structure.accepted[nogo, 1:].any() and structure.accepted[~nogo, 1:].any(axis=1).all()
+    )
 
 
 def test_neurogym_reward_convention():

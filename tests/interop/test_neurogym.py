@@ -114,7 +114,9 @@ def test_psychometric_conditions_set_through_new_trial():
     batch = task.generate(10, seed=2)
     conditions = dict(batch.conditions, coh=np.full(10, 51.2), ground_truth=np.ones(10, int))
     strong = task.from_conditions(conditions)
-    assert (strong.conditions["coh"] == 51.2).all() and (strong.conditions["ground_truth"] == 1).all()
+    assert (strong.conditions["coh"] == 51.2).all() and (
+        strong.conditions["ground_truth"] == 1
+    ).all()
     assert (strong.targets.argmax(-1)[strong.epoch_mask("decision")] == 2).all()
 
 
@@ -141,7 +143,9 @@ def test_versions_params_and_config_round_trip():
 
 
 def test_bad_input_is_one_line_naming_the_parameter():
-    with pytest.raises(InvalidParameterError, match=r"no period 'stimuls'; did you mean 'stimulus'"):
+    with pytest.raises(
+        InvalidParameterError, match=r"no period 'stimuls'; did you mean 'stimulus'"
+    ):
         tasks.make(PDM, timing={"stimuls": 300})
     with pytest.raises(InvalidParameterError, match="unknown parameter 'sigmaa'"):
         tasks.make(PDM, sigmaa=1.0)
