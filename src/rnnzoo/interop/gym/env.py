@@ -141,11 +141,27 @@ class TaskEnv(gym.Env):
         return float(self.task.performance(outputs, self._batch)[0]), True
 
 
-def task_env(name: str, version: str = "vanilla", action: str = "auto", **params: Any) -> TaskEnv:
-    """`TaskEnv` of task ``name`` in ``version`` with task parameters ``params``."""
+def task_env(
+    name: str,
+    version: str = "vanilla",
+    action: str = "auto",
+    *,
+    correct: float = 1.0,
+    fail: float = 0.0,
+    fixation_break_penalty: float | None = None,
+    **params: Any,
+) -> TaskEnv:
+    """`TaskEnv` of task ``name`` in ``version`` with task parameters ``params`` (the reward
+    settings as in `TaskEnv`)."""
     from rnnzoo import tasks
 
-    return TaskEnv(tasks.make(name, version, **params), action)
+    return TaskEnv(
+        tasks.make(name, version, **params),
+        action,
+        correct=correct,
+        fail=fail,
+        fixation_break_penalty=fixation_break_penalty,
+    )
 
 
 def register_envs() -> list[str]:
