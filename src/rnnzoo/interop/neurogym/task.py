@@ -55,23 +55,43 @@ def _mix(seed: int, k: int) -> int:
     return (seed * 2654435761 + 97 * k + 1) % SEED_LIMIT
 
 
-def reseed(env: Any, seed: int) -> None:
-    """Reseed every generator of ``env`` in place from ``seed`` and clear its periods."""
+def generator_slots(env: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(timing entries with a generator, attributes holding a generator) of ``env``, besides
+    ``env.rng``: what `reseed` reseeds."""
+    timing = tuple(
+        name
+        for name, value in getattr(env, "timing", {}).items()
+        if isinstance(getattr(value, "rng", None), np.random.RandomState)
+        or callable(getattr(value, "seed", None))
+    )
+    attributes = tuple(
+        name
+        for name, value in vars(env).items()
+        if name != "rng" and isinstance(value, np.random.RandomState | np.random.Generator)
+    )
+    return timing, attributes
+
+
+def reseed(env: Any, seed: int, slots: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
+    """Reseed every generator of ``env`` (``env.rng`` and ``slots``) in place from ``seed`` and
+    clear the previous trial's periods."""
     env.rng.seed(seed)  # in place: closures that captured env.rng draw from the new stream
     k = 1
-    for value in getattr(env, "timing", {}).values():
-        if hasattr(value, "seed") and callable(value.seed):
+    for name in slots[0]:
+        value = env.timing[name]
+        own = getattr(value, "rng", None)
+        if isinstance(own, np.random.RandomState):  # ngym_random.TruncExp: reseed in place
+            own.seed(_mix(seed, k))
+        else:
             value.seed(_mix(seed, k))
-            k += 1
-    for name, value in list(vars(env).items()):
-        if name == "rng":
-            continue
+        k += 1
+    for name in slots[1]:
+        value = getattr(env, name)
         if isinstance(value, np.random.RandomState):
             value.seed(_mix(seed, k))
-            k += 1
-        elif isinstance(value, np.random.Generator):
+        else:
             setattr(env, name, np.random.default_rng(_mix(seed, k)))
-            k += 1
+        k += 1
     for table in ("start_t", "end_t", "start_ind", "end_ind", "_duration"):
         getattr(env, table, {}).clear()
 
@@ -191,7 +211,10 @@ class NeurogymTask(Task):
         self._env = env if env is not None else self._make_env()
         self._apply_timing_scale()
         self._keywords = _new_trial_keywords(self._env)
+        self._input_names = channel_names(self._env.observation_space, "ob")
+        self._output_names = channel_names(self._env.action_space, "action")
         self._snapshot = copy.deepcopy(vars(self._env))
+        self._slots = generator_slots(self._env)
         probe = self._trials(np.arange(8), {}, check=False)
         infos = [trial["info"] for trial in probe]
         self._info_keys = tuple(
@@ -223,7 +246,7 @@ class NeurogymTask(Task):
             self._env.timing = {k: scale_timing(v, scale) for k, v in timing.items()}
 
     def _run_trial(self, env: Any, seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
-        reseed(env, seed)
+        reseed(env, seed, self._slots)
         env.new_trial(**overrides)
         if getattr(env, "ob", None) is None or getattr(env, "gt", None) is None:
             raise InvalidParameterError(
@@ -242,11 +265,11 @@ class NeurogymTask(Task):
     # ---- the Task interface -----------------------------------------------------------------
     @property
     def input_names(self) -> tuple[str, ...]:
-        return channel_names(self._env.observation_space, "ob")
+        return self._input_names
 
     @property
     def output_names(self) -> tuple[str, ...]:
-        return channel_names(self._env.action_space, "action")
+        return self._output_names
 
     def sample_conditions(self, rng: np.random.Generator, batch_size: int) -> dict[str, np.ndarray]:
         seeds = rng.integers(0, SEED_LIMIT, size=batch_size, dtype=np.int64)
@@ -302,20 +325,17 @@ class NeurogymTask(Task):
                         f"{self.name}: the environment did not produce the conditions "
                         f"{ {k: differ[k] for k in still} } for trial_seed {seed}"
                     )
-            if check:
-                self._check_ground_truth(trial["gt"], seed)
             trials.append(trial)
+        if check and self.discrete:
+            self._check_ground_truth(np.concatenate([t["gt"].ravel() for t in trials]))
         return trials
 
-    def _check_ground_truth(self, gt: np.ndarray, seed: int) -> None:
-        if not self.discrete:
-            return
+    def _check_ground_truth(self, gt: np.ndarray) -> None:
         n = self.n_outputs
         if gt.size and (np.any(gt != np.round(gt)) or gt.min() < 0 or gt.max() >= n):
             raise InvalidParameterError(
-                f"{self.name}: the ground truth of trial_seed {seed} is not an action index in "
-                f"[0, {n - 1}] (values {np.unique(gt)[:5]}...): this environment is not "
-                "supervised by its actions"
+                f"{self.name}: the ground truth is not an action index in [0, {n - 1}] (values "
+                f"{np.unique(gt)[:5]}...): this environment is not supervised by its actions"
             )
 
     def _settable(self, values: dict[str, Any]) -> dict[str, Any]:
