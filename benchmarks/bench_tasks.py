@@ -6,10 +6,12 @@ Run by hand (not in CI)::
                                                [--out docs/benchmarks/tasks.md]
 
 For each task and each sampling period in ``--dt`` the script times ``generate(256, seed)``
-(repeats, best and median) and reports trials/s and generated trial-steps/s.  Where neurogym
-has an equivalent task, a separate interpreter with neurogym installed (it pins an older
-NumPy, so it lives in its own virtualenv: ``bash benchmarks/setup_neurogym.sh``) times
-``neurogym.Dataset`` producing the same number of trials of the same duration, in the same
+in CPU seconds of the process (`time.process_time`: less disturbed than wall-clock time on a
+shared machine; NumPy runs on one thread here; repeats, best and median) and reports
+trials/s and generated trial-steps/s.  Where neurogym has an equivalent task, a separate
+interpreter with neurogym installed (it pins an older NumPy, so it lives in its own
+virtualenv: ``bash benchmarks/setup_neurogym.sh``) times ``neurogym.Dataset`` producing the
+same number of trials of the same duration, in the same
 run, and the table shows the ratio.
 """
 
@@ -36,9 +38,9 @@ def time_ours(task: tasks.Task, batch_size: int, repeats: int) -> dict:
     task.generate(batch_size, 0)  # warm-up
     times = []
     for k in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         batch = task.generate(batch_size, k + 1)
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     steps = int(batch.lengths.sum())
     return {
         "best_s": min(times),
@@ -74,6 +76,7 @@ def main() -> None:
         "--neurogym-python", default=None, help="interpreter with neurogym installed"
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
+    parser.add_argument("--tasks", nargs="+", default=None, help="only these tasks (default: all)")
     args = parser.parse_args()
 
     rows = [
@@ -81,7 +84,7 @@ def main() -> None:
         "rnnzoo ms/batch, no noise | neurogym ms/batch | speed-up | speed-up, no noise |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in tasks.task_names():
+    for name in args.tasks or tasks.task_names():
         for dt in args.dt:
             try:
                 task = tasks.make(name, dt_ms=dt)

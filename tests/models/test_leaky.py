@@ -8,9 +8,16 @@ import torch
 
 from rnnzoo import InvalidParameterError
 from rnnzoo.models import make_model
+from rnnzoo.models.activations import activate
 from rnnzoo.models.noise import draw_noise
 
 KINDS = ["leaky_rate", "leaky_current"]
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
 OPTION_SETS = [
     {},
     {"rank": 2},
@@ -26,11 +33,24 @@ OPTION_SETS = [
 ]
 
 
-def reference(net, inputs, initial):
-    """Plain autograd: loop `step` over time, then the readout."""
+def reference(net, inputs, initial, noise=None):
+    """Plain autograd: loop `step` over time (adding the recurrent ``noise`` (M, T, B, N) to
+    the drive when given), then the readout."""
     state, states = initial, []
-    for u in inputs.unbind(0):
-        state = net.step(state, u.unsqueeze(0).expand(net.n_models, -1, -1))
+    w_rec, w_in = net.recurrent_matrix(), net.input_weights()
+    slope = float(net.activation_slope[0])
+    for t, u in enumerate(inputs.unbind(0)):
+        u = u.unsqueeze(0).expand(net.n_models, -1, -1)
+        if noise is None:
+            state = net.step(state, u)
+            states.append(state)
+            continue
+        drive = u @ w_in.transpose(1, 2) + net.bias.unsqueeze(1) + noise[:, t]
+        if net.form == "rate":
+            update = activate(net.options.activation, state @ w_rec.transpose(1, 2) + drive, slope)
+        else:
+            update = activate(net.options.activation, state, slope) @ w_rec.transpose(1, 2) + drive
+        state = (1 - net.alpha) * state + net.alpha * update
         states.append(state)
     stacked = torch.stack(states, 1)
     return net.readout(stacked).transpose(0, 1), stacked.transpose(0, 1)
@@ -38,14 +58,17 @@ def reference(net, inputs, initial):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: ",".join(o) or "default")
-def test_fused_core_equals_plain_autograd_in_float64(kind, options):
+def test_fused_core_equals_plain_autograd_in_float64(kind, options, backend):
     net = make_model(
         kind, 3, 2, dt_ms=10, ensemble=2, seed=1, n_hidden=8, **{"tau_ms": 30.0, **options}
     ).double()
+    net.rec_noise_std.fill_(0.3)  # the noise path too (the reference adds the same draws)
     inputs = torch.randn(7, 4, 3, dtype=torch.float64, requires_grad=True)
     initial = torch.randn(2, 4, 8, dtype=torch.float64, requires_grad=True)
-    outputs, states = net(inputs, initial_state=initial, return_states=True)
-    ref_outputs, ref_states = reference(net, inputs, initial)
+    run = net(inputs, initial_state=initial, return_states=True, generator=_gen(5))
+    outputs, states = run
+    noise = net.sample_noise(inputs.detach(), _gen(5))[1]
+    ref_outputs, ref_states = reference(net, inputs, initial, noise)
     torch.testing.assert_close(outputs, ref_outputs, rtol=0, atol=1e-12)
     torch.testing.assert_close(states, ref_states, rtol=0, atol=1e-12)
     weights = torch.randn_like(outputs)

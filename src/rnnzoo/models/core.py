@@ -38,6 +38,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from rnnzoo.models import kernels
 from rnnzoo.models.activations import activate_, activate_into, derivative_from_output_
 from rnnzoo.models.workspace import WORKSPACE
 
@@ -140,27 +141,84 @@ def _fill_activity_tail(activity: Tensor, inputs: Tensor, size: int) -> None:
     activity[:, steps, :, size:].zero_()
 
 
+def _fused_forward(fused, spec, activity, noise, h0, alpha, tail, weights):
+    """The forward loop in the compiled kernel; returns (states, saved for backward)."""
+    n_models, steps_1, batch, width = activity.shape
+    size = alpha.shape[-1]
+    if len(weights) == 1:
+        step_weights = [torch.cat([weights[0], tail], dim=2).transpose(1, 2)]
+    else:
+        m, n = weights
+        step_weights = [n, (m / size).transpose(1, 2), tail.transpose(1, 2)]
+    if spec.form == "rate":
+        out = WORKSPACE.get((steps_1 - 1, n_models, batch, size), activity)  # f(z_t)
+        states = activity[:, 1:, :, :size]
+    else:
+        out = states = WORKSPACE.get((n_models, steps_1 - 1, batch, size), activity)
+    chunk = kernels.members_per_chunk(n_models, batch, size, width, activity.element_size())
+    form = 0 if spec.form == "rate" else 1
+    code = kernels.ACTIVATION_CODES[spec.activation]
+    fused.leaky_forward(
+        form, code, spec.slope, activity, out, step_weights, noise, alpha, h0, chunk
+    )
+    return states, (out,)
+
+
+def _fused_backward(fused, spec, phi, gy, grad_states, w_out, alpha, weights, post):
+    """The backward loop in the compiled kernel: fills the drive gradients post[..., :N] and
+    returns the gradient of the initial state (M, B, N)."""
+    n_models, _, batch, _ = gy.shape
+    size = alpha.shape[-1]
+    if len(weights) == 1:
+        step_weights = [weights[0]]
+    else:
+        m, n = weights
+        step_weights = [m / size, n.transpose(1, 2)]
+    grad_h0 = gy.new_empty(n_models, batch, size)
+    chunk = kernels.members_per_chunk(n_models, batch, size, size, gy.element_size())
+    form = 0 if spec.form == "rate" else 1
+    code = kernels.ACTIVATION_CODES[spec.activation]
+    fused.leaky_backward(
+        form,
+        code,
+        spec.slope,
+        phi,
+        gy,
+        grad_states,
+        w_out,
+        alpha,
+        step_weights,
+        post,
+        grad_h0,
+        chunk,
+    )
+    return grad_h0
+
+
 class _LeakyNetwork(torch.autograd.Function):
     @staticmethod
     def forward(ctx, spec, inputs, noise, h0, alpha, w_in, bias, w_out, b_out, *weights):
         n_models, size = w_in.shape[:2]
         steps, batch = inputs.shape[0], inputs.shape[-2]
         tail = torch.cat([w_in, bias.unsqueeze(-1)], dim=2)
+        width = size + tail.shape[-1]
+        padded = WORKSPACE.get((n_models, steps + 1, batch, _padded(width)), w_in)
+        activity = padded[..., :width]
+        _fill_activity_tail(activity, inputs, size)
+        fused = kernels.fused_ops(w_in)
         pick = _Steps(n_models == 1 and len(weights) == 1)
         op = (
             _Dense(weights[0], tail, pick.squeeze)
             if len(weights) == 1
             else _LowRank(*weights, tail)
         )
-        width = size + tail.shape[-1]
-        padded = WORKSPACE.get((n_models, steps + 1, batch, _padded(width)), w_in)
-        activity = padded[..., :width]
-        _fill_activity_tail(activity, inputs, size)
         noise_steps = [None] * steps if noise is None else pick.over_time(noise)
         act = pick.over_time(activity)
         act_n = pick.over_time(activity[..., :size])  # the r_t (or f(x_t)) part of each row
         rate = pick.member(alpha)
-        if spec.form == "rate":
+        if fused is not None:
+            states, saved = _fused_forward(fused, spec, activity, noise, h0, alpha, tail, weights)
+        elif spec.form == "rate":
             act_n[0].copy_(pick.member(h0))
             rates = WORKSPACE.get((steps, n_models, batch, size), w_in)  # f(z_t) for backward
             for t, z in enumerate(pick.time_major(rates)):
@@ -228,7 +286,13 @@ class _LeakyNetwork(torch.autograd.Function):
         def add_user(x: Tensor, t: int) -> Tensor:
             return x if user[t] is None else x.add_(user[t])
 
-        if spec.form == "rate":
+        fused = kernels.fused_ops(gy)
+        if fused is not None:
+            phi = extra.transpose(0, 1) if spec.form == "rate" else activity[..., :size]
+            g = pick.member(
+                _fused_backward(fused, spec, phi, gy, grad_states, w_out, alpha, weights, post)
+            )
+        elif spec.form == "rate":
             gains = pick.time_major(
                 derivative_from_output_(spec.activation, extra, spec.slope).mul_(alpha)
             )

@@ -9,10 +9,10 @@ Symbols: T steps, M members, B trials, I inputs, N hidden units, O outputs, G ga
 - ``w_out`` (M, O, N), ``b_out`` (M, O): readout y = w_out h + b_out, then the readout activation.
 
 Member i is drawn (in float64) from `member_generator(config, i)` alone, so an ensemble of M is
-exactly M independent networks.  The loop runs under autograd: the input projection is one
-batched matmul over all T steps before it, each step one batched matmul over M plus a few
-elementwise ops, the readout one batched matmul after it.  Per-step inputs come from ``unbind``
-(one autograd node for all steps; indexing ``drive[:, t]`` in the loop makes backward O(T^2)).
+exactly M independent networks.  The input projection is one batched matmul over all T steps
+before the loop and the readout one after it; the GRU and LSTM loops are one autograd node each
+(`rnnzoo.models.gated_core`: one matmul and one fused pass of gate work per step).  The vanilla
+RNN runs the fused leaky core at alpha = 1.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models.base import ModelConfig, Network, member_generator
 from rnnzoo.models.core import RecurrenceSpec, leaky_network
+from rnnzoo.models.gated_core import gru_sequence, lstm_sequence
 from rnnzoo.models.options import GRUOptions, LSTMOptions, NetworkOptions, VanillaOptions
 from rnnzoo.models.registry import register
 
@@ -260,19 +261,15 @@ class GRU(_DiscreteNetwork):
         self, drive: Tensor, initial: Tensor, keep_states: bool
     ) -> tuple[Tensor, Tensor | None]:
         size = self.options.n_hidden
-        w_rz_t = self.w_rec[:, : 2 * size].transpose(1, 2)
-        w_n_t = self.w_rec[:, 2 * size :].transpose(1, 2)
-        # expanded once: its gradient accumulates over the steps and is summed over B once
-        bias_n = self.bias_hidden[:, 2 * size :].unsqueeze(1).expand(-1, initial.shape[1], -1)
-        drive_rz, drive_n = drive.split([2 * size, size], dim=-1)
-        h, hidden = initial, []
-        for drive_rz_t, drive_n_t in zip(drive_rz.unbind(1), drive_n.unbind(1), strict=True):
-            r, z = torch.sigmoid(torch.baddbmm(drive_rz_t, h, w_rz_t)).chunk(2, dim=-1)
-            n = torch.tanh(torch.addcmul(drive_n_t, r, torch.baddbmm(bias_n, h, w_n_t)))
-            h = torch.lerp(n, h, z)
-            hidden.append(h)
-        stacked = torch.stack(hidden, 1)
-        return stacked, stacked if keep_states else None
+        if drive.shape[1] == 1:  # one step (`step`, analyses under torch.func): plain autograd
+            x, w = drive[:, 0], self.w_rec
+            r, z = torch.sigmoid(x[..., : 2 * size] + initial @ w[:, : 2 * size].mT).chunk(2, -1)
+            hn = initial @ w[:, 2 * size :].mT + self.bias_hidden[:, 2 * size :].unsqueeze(1)
+            n = torch.tanh(x[..., 2 * size :] + r * hn)
+            hidden = torch.lerp(n, initial, z).unsqueeze(1)
+        else:
+            hidden = gru_sequence(drive, initial, self.w_rec, self.bias_hidden[:, 2 * size :])
+        return hidden, hidden if keep_states else None
 
 
 @register
@@ -313,18 +310,13 @@ class LSTM(_DiscreteNetwork):
     def _run(
         self, drive: Tensor, initial: Tensor, keep_states: bool
     ) -> tuple[Tensor, Tensor | None]:
-        size = self.options.n_hidden
-        w_rec_t = self.w_rec.transpose(1, 2)
-        h, c = initial.chunk(2, dim=-1)
-        hidden, cells = [], []
-        for drive_t in drive.unbind(1):
-            gates = torch.baddbmm(drive_t, h, w_rec_t)
-            i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)  # g's sigmoid is not used
-            c = torch.addcmul(f * c, i, torch.tanh(gates[..., 2 * size : 3 * size]))
-            h = o * torch.tanh(c)
-            hidden.append(h)
-            cells.append(c)
-        stacked = torch.stack(hidden, 1)
-        if not keep_states:
-            return stacked, None
-        return stacked, torch.cat([stacked, torch.stack(cells, 1)], dim=-1)
+        h0, c0 = initial.chunk(2, dim=-1)
+        if drive.shape[1] == 1:  # one step (`step`, analyses under torch.func): plain autograd
+            gates = drive[:, 0] + h0 @ self.w_rec.mT
+            i, f, _, o = torch.sigmoid(gates).chunk(4, dim=-1)
+            size = self.options.n_hidden
+            cells = (f * c0 + i * torch.tanh(gates[..., 2 * size : 3 * size])).unsqueeze(1)
+            hidden = o.unsqueeze(1) * torch.tanh(cells)
+        else:
+            hidden, cells = lstm_sequence(drive, h0, c0, self.w_rec)
+        return hidden, torch.cat([hidden, cells], dim=-1) if keep_states else None
