@@ -74,7 +74,11 @@ def test_neurogym_reward_convention():
     assert rewards[-1] == 1.0 and len(rewards) == start + 1 and sum(rewards[:-1]) == 0
     _, rewards = _episode(env, 3, lambda t: wrong if t >= start else 0)
     assert rewards[-1] == 0.0 and len(rewards) == start + 1
-    _, rewards = _episode(env, 3, lambda t: right)  # breaks fixation at once
+    _, rewards = _episode(env, 3, lambda t: right)  # breaks fixation on every early step
+    assert rewards == [-0.1] * start + [1.0]
+    aborting = TaskEnv(tasks.make("delayed_match_to_sample", dt_ms=20), fixation_break_penalty=-0.1,
+                       abort=True)  # fmt: skip
+    _, rewards = _episode(aborting, 3, lambda t: right)  # the first break ends the episode
     assert rewards == [-0.1]
     lenient = TaskEnv(tasks.make("delayed_match_to_sample", dt_ms=20))
     _, rewards = _episode(lenient, 3, lambda t: right)  # no penalty: early actions are ignored
@@ -83,15 +87,22 @@ def test_neurogym_reward_convention():
     assert rewards[-1] == 0.0 and len(rewards) == info["response_window"][1]
 
 
-def test_vectorised_rewards_equal_stepping_the_env():
+@pytest.mark.parametrize("abort", [False, True])
+def test_vectorised_rewards_equal_stepping_the_env(abort):
     task = tasks.make("perceptual_decision_making")
     batch = task.generate(16, seed=4)
     structure = decisions(task, batch)
     rng = np.random.default_rng(0)
-    actions = rng.choice(3, size=(batch.n_steps, 16), p=[0.9, 0.05, 0.05])
-    rewards, last, outcome = episode_rewards(actions, structure, fixation_break_penalty=-0.5)
+    actions = np.where(rng.random((batch.n_steps, 16)) < 0.003, 1, 0)  # a few early breaks
+    respond = structure.start + rng.integers(-1, 2, size=16)  # then a choice near the window
+    after = np.arange(batch.n_steps)[:, None] >= respond[None, :]
+    actions[after] = np.broadcast_to(rng.integers(1, 3, size=16), actions.shape)[after]
+    rewards, last, outcome = episode_rewards(
+        actions, structure, fixation_break_penalty=-0.5, abort=abort
+    )
+    assert (outcome == -1).any() == abort and (outcome == 1).any()
     for b in range(16):
-        env = TaskEnv(task, fixation_break_penalty=-0.5)
+        env = TaskEnv(task, fixation_break_penalty=-0.5, abort=abort)
         env.reset(seed=0)
         env._batch = batch.select([b])  # the same trial as column b
         env._length, env._structure = int(batch.lengths[b]), decisions(task, env._batch)
@@ -103,7 +114,7 @@ def test_vectorised_rewards_equal_stepping_the_env():
                 break
         assert len(got) == last[b] + 1
         np.testing.assert_array_equal(rewards[: len(got), b], got)
-        assert outcome[b] == (1 if got[-1] == 1 else -1 if got[-1] == -0.5 else 0)
+        assert outcome[b] == (-1 if abort and got[-1] == -0.5 else 1 if got[-1] == 1 else 0)
 
 
 def test_continuous_actions_score_with_the_tasks_metric():

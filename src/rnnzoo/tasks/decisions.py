@@ -12,9 +12,10 @@ output channels, except a channel named ``fixation`` (kept at its target); a tas
 output channel has the choices -1 and +1 (its sign).
 
 Rewards (neurogym's convention, `episode_rewards`): a non-zero action before the window is a
-fixation break (``fixation_break_penalty``, and the episode ends; None = ignored); the first
-non-zero action in the window ends the episode with ``correct`` if accepted, else ``fail``;
-holding fixation through the window ends it there, with ``correct`` if withholding is accepted.
+fixation break (``fixation_break_penalty`` per break, None = no reward; with ``abort`` the
+episode ends there); the first non-zero action in the window ends the episode with
+``correct`` if accepted, else ``fail``; holding fixation through the window ends it there,
+with ``correct`` if withholding is accepted.
 """
 
 from __future__ import annotations
@@ -111,14 +112,19 @@ def episode_rewards(
     correct: float = 1.0,
     fail: float = 0.0,
     fixation_break_penalty: float | None = None,
+    abort: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rewards of B episodes played with ``actions`` (T, B) ints, as a gymnasium env gives them.
+
+    A non-zero action before the response window earns ``fixation_break_penalty`` (None: no
+    reward) and, with ``abort``, ends the episode (neurogym's ``abort`` option; by default
+    the episode goes on, as in neurogym).
 
     Returns
     -------
     rewards : float64 (T, B), the reward of each step (0 after the episode's end).
     last : int64 (B,), the step at which each episode ends (inclusive).
-    outcome : int64 (B,), 1 correct, 0 failed or no response, -1 fixation break.
+    outcome : int64 (B,), 1 correct, 0 failed or no response, -1 aborted by a fixation break.
     """
     n_steps, batch_size = actions.shape
     t = np.arange(n_steps)[:, None]
@@ -127,25 +133,22 @@ def episode_rewards(
     in_window = moved & (t >= structure.start[None, :]) & (t < structure.stop[None, :])
     big = np.iinfo(np.int64).max
     first_break = np.where(early.any(0), early.argmax(0), big)
-    if fixation_break_penalty is None:
+    if fixation_break_penalty is None or not abort:
         first_break[:] = big
     first_response = np.where(in_window.any(0), in_window.argmax(0), big)
     window_end = structure.stop - 1
     last = np.minimum(np.minimum(first_break, first_response), window_end)
     rewards = np.zeros((n_steps, batch_size), dtype=np.float64)
+    if fixation_break_penalty is not None:
+        rewards[early & (t <= last[None, :])] = fixation_break_penalty
     outcome = np.zeros(batch_size, dtype=np.int64)
     columns = np.arange(batch_size)
     broke = first_break <= np.minimum(first_response, window_end)
     responded = ~broke & (first_response <= window_end)
-    held = ~broke & ~responded
+    ended = ~broke
     chosen = actions[np.minimum(last, n_steps - 1), columns]
     ok = structure.accepted[columns, np.where(responded, chosen, 0)]
-    if fixation_break_penalty is not None:
-        rewards[last[broke], columns[broke]] = fixation_break_penalty
     outcome[broke] = -1
-    good = (responded | held) & ok
-    rewards[last[responded | held], columns[responded | held]] = np.where(
-        good[responded | held], correct, fail
-    )
-    outcome[good] = 1
+    rewards[last[ended], columns[ended]] += np.where(ok[ended], correct, fail)
+    outcome[ended & ok] = 1
     return rewards, last, outcome

@@ -5,8 +5,9 @@ Two kinds of actions:
 
 - ``"discrete"`` (decision tasks, see `rnnzoo.tasks.decisions`): ``Discrete(1 + C)``, 0 =
   fixate, k = choice k; neurogym's rewards: ``correct`` for an accepted response, ``fail``
-  otherwise, an optional ``fixation_break_penalty`` for responding before the response window
-  (which ends the episode); the episode ends on the response, or at the end of the window.
+  otherwise, an optional ``fixation_break_penalty`` for each non-zero action before the
+  response window (with ``abort=True`` the break ends the episode, neurogym's ``abort``);
+  the episode ends on the response, or at the end of the window.
 - ``"continuous"`` (every task): ``Box`` of shape (O,), the network's outputs; the episode is
   the whole trial and its last step's reward is the task's own score of the actions (1 =
   perfect), every other step's 0.
@@ -42,8 +43,8 @@ class TaskEnv(gym.Env):
     task : a `rnnzoo.tasks.Task` (or composition).
     action : "auto", "discrete" or "continuous".
     correct, fail : rewards of a correct / wrong (or missing) response.
-    fixation_break_penalty : reward of a response before the window (ends the episode);
-        None = early responses are ignored.
+    fixation_break_penalty : reward of each non-zero action before the window; None = none.
+    abort : a fixation break ends the episode (needs a penalty).
     """
 
     metadata = {"render_modes": []}
@@ -56,6 +57,7 @@ class TaskEnv(gym.Env):
         correct: float = 1.0,
         fail: float = 0.0,
         fixation_break_penalty: float | None = None,
+        abort: bool = False,
     ) -> None:
         if action not in ACTIONS:
             raise InvalidParameterError(
@@ -74,6 +76,7 @@ class TaskEnv(gym.Env):
         self.action_kind = action
         self.rewards = {"correct": float(correct), "fail": float(fail)}
         self.fixation_break_penalty = fixation_break_penalty
+        self.abort = abort
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, shape=(task.n_inputs,), dtype=np.float32
         )
@@ -126,7 +129,7 @@ class TaskEnv(gym.Env):
         s, t = self._structure, self._t
         if t < s.start[0]:
             if action != 0 and self.fixation_break_penalty is not None:
-                return float(self.fixation_break_penalty), True
+                return float(self.fixation_break_penalty), self.abort
             return 0.0, False
         if action != 0 or t >= s.stop[0] - 1:
             ok = bool(s.accepted[0, action])
@@ -149,6 +152,7 @@ def task_env(
     correct: float = 1.0,
     fail: float = 0.0,
     fixation_break_penalty: float | None = None,
+    abort: bool = False,
     **params: Any,
 ) -> TaskEnv:
     """`TaskEnv` of task ``name`` in ``version`` with task parameters ``params`` (the reward
@@ -161,6 +165,7 @@ def task_env(
         correct=correct,
         fail=fail,
         fixation_break_penalty=fixation_break_penalty,
+        abort=abort,
     )
 
 
