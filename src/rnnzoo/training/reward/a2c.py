@@ -22,9 +22,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from torch import Tensor
 
+from rnnzoo.errors import InvalidParameterError
+from rnnzoo.tasks.params import parse_validation_error
 from rnnzoo.training.reward.policy import PolicyTask
 
 
@@ -44,6 +46,14 @@ class A2CParams(BaseModel):
         "abort reward); None = early actions are ignored",
     )
     abort: bool = Field(False, description="a fixation break ends the episode")
+
+    @classmethod
+    def make(cls, **values: Any) -> A2CParams:
+        """Validated hyperparameters, or `InvalidParameterError` naming the bad one."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise InvalidParameterError(parse_validation_error("a2c", cls, exc)) from None
 
     def rewards(self) -> dict[str, Any]:
         """The keyword arguments of `rnnzoo.tasks.decisions.episode_rewards`."""
@@ -77,6 +87,7 @@ class A2CLearner:
         self.actions = torch.Generator().manual_seed(int(seed) * 7919 + 17)
         self.last_reward: np.ndarray | None = None  # mean episode reward per member (M,)
         self.last_outcome: np.ndarray | None = None  # fraction correct per member (M,)
+        self.last_actions: Tensor | None = None  # (T, M, B) actions of the last batch
 
     def losses(self, batch: Any, task: PolicyTask) -> Tensor:
         """Play ``batch`` as B episodes per member and return each member's loss (M,)."""
@@ -98,7 +109,7 @@ class A2CLearner:
             returns[:, m] = discounted_returns(rewards, last, self.params.gamma)
             mask[:, m] = np.arange(n_steps)[:, None] <= last[None, :]
             reward[m], correct[m] = rewards.sum(0).mean(), (outcome == 1).mean()
-        self.last_reward, self.last_outcome = reward, correct
+        self.last_reward, self.last_outcome, self.last_actions = reward, correct, actions
         g = torch.from_numpy(returns).to(value)
         w = torch.from_numpy(mask).to(value)
         chosen = log_p.gather(-1, actions.to(device).unsqueeze(-1)).squeeze(-1)
