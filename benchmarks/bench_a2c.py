@@ -79,6 +79,10 @@ def fixed_points(run: Path, task, epoch: str) -> dict:
         "n_stable": kinds.count("stable"),
         "n_saddle": kinds.count("saddle"),
         "stability": kinds,
+        "is_fixed": np.asarray(fps.is_fixed).tolist(),
+        "n_stable_fixed": int(
+            sum(k == "stable" and f for k, f in zip(kinds, fps.is_fixed, strict=True))
+        ),
         "participation_ratio_memory": float(pr),
         "rates": np.asarray(fps.rates).round(5).tolist(),
         "readouts": np.asarray(fps.outputs).round(4).tolist(),
@@ -93,6 +97,8 @@ def main() -> None:
     parser.add_argument("--a2c-steps", type=int, default=1500)
     parser.add_argument("--bptt-steps", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reuse", action="store_true",
+                        help="analyse the finished runs in --out again instead of training")  # fmt: skip
     args = parser.parse_args()
     args.docs.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -104,8 +110,12 @@ def main() -> None:
             run = args.out / f"{key}_{rule}"
             start = time.perf_counter()
             cfg = config(name, params, steps, args.seed)
-            result = train_a2c(cfg, run, A2CParams()) if rule == "a2c" else train(cfg, run)
-            summary = result.summary()
+            if args.reuse and (run / "summary.json").is_file():
+                summary = json.loads((run / "summary.json").read_text())
+            elif rule == "a2c":
+                summary = train_a2c(cfg, run, A2CParams(), progress=False).summary()
+            else:
+                summary = train(cfg, run, progress=False).summary()
             row[rule] = {
                 "status": summary["status"], "steps": summary["steps"],
                 "steps_to_criterion": summary["steps_to_criterion"],
@@ -135,7 +145,7 @@ def plot_curves(results: dict, path: Path) -> None:
         ax.plot([r["step"] for r in bptt], [r["performance"] for r in bptt], "k--",
                 label="BPTT (supervised): accuracy, held out")  # fmt: skip
         ax.axhline(tasks.make(row["task"]).metric.criterion, color="grey", lw=0.5)
-        ax.set_title(f"{row['task']} (dt {row['params']['dt_ms']} ms)")
+        ax.set_title(f"{row['task']} {row['params']}", fontsize=9)
         ax.set_xlabel("training step (64 trials each)")
         ax.set_ylim(-1.0, 1.05)
         ax.legend(fontsize=7, loc="lower right")
@@ -167,8 +177,9 @@ def plot_fixed_points(results: dict, out: Path, path: Path) -> None:
                 for (x, y), kind in zip(xy, fp["stability"], strict=True):
                     ax.plot(x, y, "o" if kind == "stable" else "x",
                             color="tab:blue" if kind == "stable" else "tab:red", ms=8)  # fmt: skip
-            ax.set_title(f"{name}, {rule.upper()}: {fp['n_stable']} stable, "
-                         f"{fp['n_saddle']} saddle of {fp['n_points']} points")  # fmt: skip
+            ax.set_title(f"{name}, {rule.upper()}\n{fp['n_fixed']} fixed ({fp['n_stable_fixed']} "
+                         f"stable) and {fp['n_points'] - fp['n_fixed']} slow points; "
+                         "o stable, x unstable", fontsize=9)  # fmt: skip
             ax.set_xlabel("PC 1")
             ax.set_ylabel("PC 2")
     fig.tight_layout()

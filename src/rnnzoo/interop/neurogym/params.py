@@ -75,18 +75,16 @@ def check_timing(timing: Any, periods: tuple[str, ...]) -> dict[str, Any] | None
     if timing is None:
         return None
     if not isinstance(timing, dict):
-        raise ValueError(f"'timing' must be a mapping of period -> duration; got {timing!r}")
+        raise ValueError("must be a mapping of period -> duration in ms")
     for period, spec in timing.items():
         if period not in periods:
             hint = did_you_mean(str(period), periods)
-            raise ValueError(
-                f"'timing' has no period '{period}'{hint}; periods: {', '.join(periods)}"
-            )
+            raise ValueError(f"has no period '{period}'{hint}; periods: {', '.join(periods)}")
         if isinstance(spec, bool):
-            raise ValueError(f"'timing' [{period}] must be a duration in ms; got {spec!r}")
+            raise ValueError(f"[{period}] must be a duration in ms")
         if isinstance(spec, int | float):
             if spec < 0:
-                raise ValueError(f"'timing' [{period}] must be >= 0 ms; got {spec!r}")
+                raise ValueError(f"[{period}] must be >= 0 ms")
             continue
         ok = isinstance(spec, list | tuple) and len(spec) > 0
         if ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in spec):
@@ -94,8 +92,8 @@ def check_timing(timing: Any, periods: tuple[str, ...]) -> dict[str, Any] | None
         if ok and len(spec) == 2 and spec[0] in TIMING_DISTRIBUTIONS:
             continue
         raise ValueError(
-            f"'timing' [{period}] must be ms, a list of ms or [distribution, args] with a "
-            f"distribution in {', '.join(TIMING_DISTRIBUTIONS)}; got {spec!r}"
+            f"[{period}] must be ms, a list of ms or [distribution, args] with a "
+            f"distribution in {', '.join(TIMING_DISTRIBUTIONS)}"
         )
     return timing
 
