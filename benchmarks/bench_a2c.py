@@ -3,7 +3,8 @@
 Run by hand (not in CI)::
 
     nice -n 10 .venv/bin/python benchmarks/bench_a2c.py [--out out/bench_a2c]
-        [--docs docs/benchmarks/a2c] [--tasks pdm dms] [--a2c-steps 1500] [--seed 0]
+        [--docs docs/benchmarks/a2c] [--tasks pdm dms] [--rules a2c bptt] [--a2c-steps 1500]
+        [--bptt-steps 1500] [--seed 0] [--reuse]
 
 For each task the same leaky firing-rate network (64 neurons, tau 100 ms, dt 20 ms, seed 0) is
 trained twice: with ``a2c`` from rewards alone (neurogym's
@@ -39,7 +40,7 @@ from rnnzoo.training.reward import A2CParams, train_a2c  # noqa: E402
 
 TASKS = {
     "pdm": ("perceptual_decision_making", {"dt_ms": 20, "decision_ms": 200}, "delay"),
-    "dms": ("delayed_match_to_sample", {"dt_ms": 20}, "delay"),
+    "dms": ("delayed_match_to_sample", {"dt_ms": 20, "n_stimuli": 2, "delay_ms": 500}, "delay"),
 }
 NET = {"n_hidden": 64, "tau_ms": 100.0}
 
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--a2c-steps", type=int, default=1500)
     parser.add_argument("--bptt-steps", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rules", nargs="+", default=["a2c", "bptt"], choices=["a2c", "bptt"])
     parser.add_argument("--reuse", action="store_true",
                         help="analyse the finished runs in --out again instead of training")  # fmt: skip
     args = parser.parse_args()
@@ -107,6 +109,8 @@ def main() -> None:
         task = tasks.make(name, **params)
         row = {"task": name, "params": params, "network": NET}
         for rule, steps in (("a2c", args.a2c_steps), ("bptt", args.bptt_steps)):
+            if rule not in args.rules:
+                continue
             run = args.out / f"{key}_{rule}"
             start = time.perf_counter()
             cfg = config(name, params, steps, args.seed)
@@ -127,6 +131,8 @@ def main() -> None:
             print(key, rule, summary["status"], summary["steps"], summary["final_performance"],
                   flush=True)  # fmt: skip
         results[key] = row
+    if set(args.rules) != {"a2c", "bptt"}:
+        return  # a partial run: analyse all with --reuse afterwards
     (args.docs / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     plot_curves(results, args.docs / "curves.png")
     plot_fixed_points(results, args.out, args.docs / "fixed_points.png")
