@@ -85,7 +85,7 @@ def fixed_points(run: Path, task, epoch: str) -> dict:
             sum(k == "stable" and f for k, f in zip(kinds, fps.is_fixed, strict=True))
         ),
         "participation_ratio_memory": float(pr),
-        "rates": np.asarray(fps.rates).round(5).tolist(),
+        "rates": np.asarray(fps.rates),  # for the figure; not written to results.json
         "readouts": np.asarray(fps.outputs).round(4).tolist(),
     }
 
@@ -133,7 +133,13 @@ def main() -> None:
         results[key] = row
     if set(args.rules) != {"a2c", "bptt"}:
         return  # a partial run: analyse all with --reuse afterwards
-    (args.docs / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    written = {
+        key: {**row, **{rule: {**row[rule], "fixed_points": {
+            k: v for k, v in row[rule]["fixed_points"].items() if k != "rates"}}
+            for rule in ("a2c", "bptt")}}
+        for key, row in results.items()
+    }  # fmt: skip
+    (args.docs / "results.json").write_text(json.dumps(written, indent=1) + "\n")
     plot_curves(results, args.docs / "curves.png")
     plot_fixed_points(results, args.out, args.docs / "fixed_points.png")
 
@@ -148,7 +154,7 @@ def plot_curves(results: dict, path: Path) -> None:
                 label="A2C: greedy policy, held out")  # fmt: skip
         ax.plot([r["step"] for r in a2c], [r["reward"] for r in a2c], label="A2C: mean reward")
         bptt = [r for r in row["bptt"]["curve"] if "performance" in r]
-        ax.plot([r["step"] for r in bptt], [r["performance"] for r in bptt], "k--",
+        ax.plot([r["step"] for r in bptt], [r["performance"] for r in bptt], "k--o", ms=3,
                 label="BPTT (supervised): accuracy, held out")  # fmt: skip
         ax.axhline(tasks.make(row["task"]).metric.criterion, color="grey", lw=0.5)
         ax.set_title(f"{row['task']} {row['params']}", fontsize=9)

@@ -103,9 +103,7 @@ def test_vectorised_rewards_equal_stepping_the_env(abort):
     assert (outcome == -1).any() == abort and (outcome == 1).any()
     for b in range(16):
         env = TaskEnv(task, fixation_break_penalty=-0.5, abort=abort)
-        env.reset(seed=0)
-        env._batch = batch.select([b])  # the same trial as column b
-        env._length, env._structure = int(batch.lengths[b]), decisions(task, env._batch)
+        env.reset(options={"trial": batch.select([b])})  # the same trial as column b
         got = []
         for t in range(batch.n_steps):
             _, reward, terminated, _, _ = env.step(int(actions[t, b]))

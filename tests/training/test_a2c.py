@@ -42,10 +42,7 @@ def test_loss_is_reinforce_with_baseline_on_gym_episodes():
     expected = 0.0
     for b in range(8):
         env = gym_env.TaskEnv(task, fixation_break_penalty=-0.1)
-        env.reset(seed=0)
-        env._batch = batch.select([b])
-        env._length = int(batch.lengths[b])
-        env._structure = trainer.current_task().decisions(env._batch)
+        env.reset(options={"trial": batch.select([b])})
         rewards = []
         for t in range(batch.n_steps):
             _, reward, terminated, _, _ = env.step(int(actions[t, b]))

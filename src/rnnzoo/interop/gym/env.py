@@ -91,8 +91,15 @@ class TaskEnv(gym.Env):
 
     # ---- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode: a trial drawn from ``self.np_random``, or the one-trial batch
+        ``options["trial"]`` (to replay a given trial)."""
         super().reset(seed=seed)
-        self._batch = self.task.generate(1, self.np_random)
+        trial = (options or {}).get("trial")
+        if trial is not None and trial.batch_size != 1:
+            raise InvalidParameterError(
+                f"options['trial'] must be a batch of one trial; got {trial.batch_size}"
+            )
+        self._batch = trial if trial is not None else self.task.generate(1, self.np_random)
         self._length = int(self._batch.lengths[0])
         self._t = 0
         self._actions: list[np.ndarray] = []
