@@ -170,5 +170,11 @@ def test_an_env_instance_becomes_a_task():
     check_task(task, batch_size=4)
     assert task.performance(batch.targets, batch).min() == 1
     assert neurogym_task("GoNogo", dt_ms=20).name == "neurogym/GoNogo"
+    from neurogym.envs.native.intervaldiscrimination import IntervalDiscrimination
+
+    mine = IntervalDiscrimination(dt=20)  # timing entries are lambdas over the env itself
+    before = mine.rng.get_state()[1].copy()
+    a, b = neurogym_task(mine).generate(6, seed=2), neurogym_task(mine).generate(6, seed=2)
+    assert a.equals(b) and np.array_equal(mine.rng.get_state()[1], before)
     with pytest.raises(InvalidParameterError, match="expected a neurogym TrialEnv"):
         neurogym_task(object())

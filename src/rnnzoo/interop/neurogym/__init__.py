@@ -10,7 +10,6 @@ See `rnnzoo.interop.neurogym.task` for how trials are seeded and laid out.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from rnnzoo.interop.neurogym.registration import (
@@ -27,7 +26,8 @@ def neurogym_task(env: Any, version: str = "vanilla", **params: Any):
     Making"``, its ``-v0`` id, or ``"neurogym/..."``) or an instance of a ``TrialEnv``.
 
     ``params`` are the task's parameters (``dt_ms`` and the environment's keyword arguments).
-    An instance is used as it is (unwrapped, copied for every batch); rnnzoo cannot see the
+    An instance is copied (unwrapped; the copy's timing functions rebound to the copy, so the
+    instance itself is never drawn from or changed); rnnzoo cannot see the
     arguments it was built with, so pass them in ``params`` too if the task's config must
     rebuild it (`Task.config` records ``params``, and ``dt_ms`` is read from the instance).
     """
@@ -36,7 +36,7 @@ def neurogym_task(env: Any, version: str = "vanilla", **params: Any):
     if isinstance(env, str):
         name = env if env.startswith(PREFIX) else PREFIX + env
         return tasks.make(name, version, **params)
-    from rnnzoo.interop.neurogym.task import NeurogymTask
+    from rnnzoo.interop.neurogym.task import NeurogymTask, copy_env
     from rnnzoo.tasks.params import validate_params
 
     raw = env.unwrapped if hasattr(env, "unwrapped") else env
@@ -49,7 +49,7 @@ def neurogym_task(env: Any, version: str = "vanilla", **params: Any):
     cls = task_class(type(raw), task_name(f"{type(raw).__name__}-v0"))
     values = {**cls.versions[version].overrides, "dt_ms": float(raw.dt), **params}
     validated = validate_params(f"{cls.name}/{version}", cls.Params, values)
-    task: NeurogymTask = cls(validated, version=version, env=copy.deepcopy(raw))
+    task: NeurogymTask = cls(validated, version=version, env=copy_env(raw))
     return task
 
 

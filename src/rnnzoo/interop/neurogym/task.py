@@ -35,6 +35,7 @@ import contextlib
 import copy
 import inspect
 import sys
+import types
 from typing import Any, ClassVar
 
 import numpy as np
@@ -167,6 +168,26 @@ def scale_timing(spec: Any, scale: float) -> Any:
             return (dist, args * scale)
         return (dist, [a * scale for a in args])
     raise InvalidParameterError(f"cannot scale the neurogym timing entry {spec!r}")
+
+
+def copy_env(env: Any) -> Any:
+    """A deep copy of ``env`` whose timing functions are closures over the copy.
+
+    neurogym's timing entries are often ``lambda: self.rng.uniform(...)``; ``deepcopy`` keeps
+    function objects, so in a plain copy they would still draw from the original environment.
+    """
+    clone = copy.deepcopy(env)
+    for name, value in getattr(clone, "timing", {}).items():
+        cells = getattr(value, "__closure__", None)
+        if isinstance(value, types.FunctionType) and cells:
+            rebound = tuple(
+                types.CellType(clone if cell.cell_contents is env else cell.cell_contents)
+                for cell in cells
+            )
+            clone.timing[name] = types.FunctionType(
+                value.__code__, value.__globals__, value.__name__, value.__defaults__, rebound
+            )
+    return clone
 
 
 def channel_names(space: Any, prefix: str) -> tuple[str, ...]:
