@@ -14,7 +14,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[test]"
+# the neurogym extra for the interop tests (it pins numpy 2.2.*: the whole suite runs on it)
+.venv/bin/python -m pip install --quiet -e ".[test,neurogym]"
 # compile the fused CPU kernels once (cached per machine), so that test and training processes
 # only load them; without a compiler the PyTorch path is used
 .venv/bin/python -m rnnzoo.models.kernels || echo "setup: fused kernels not built; using the PyTorch path"

@@ -32,17 +32,25 @@ SetOpt = Annotated[
 @app.command("list")
 @one_line_errors
 def list_tasks(as_json: JsonOpt = False) -> None:
-    """Every registered task with its versions."""
+    """Every registered task with its versions (and the installed neurogym environments)."""
     from rnnzoo.tasks import describe_all
 
-    rows = describe_all()
+    rows = describe_all(interop=True)
     if as_json:
         print_json(rows)
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        aliases = f"  (also {', '.join(r['aliases'])})" if r["aliases"] else ""
-        typer.echo(f"{r['name']:<{width}}  {', '.join(r['versions']):<40}  {r['title']}{aliases}")
+        if "error" not in r:
+            aliases = f"  (also {', '.join(r['aliases'])})" if r.get("aliases") else ""
+            typer.echo(
+                f"{r['name']:<{width}}  {', '.join(r['versions']):<40}  {r['title']}{aliases}"
+            )
+    failed = [r for r in rows if "error" in r]
+    if failed:
+        typer.echo("\nneurogym environments that do not convert:")
+        for r in failed:
+            typer.echo(f"  {r['error']}")
 
 
 @app.command("show")

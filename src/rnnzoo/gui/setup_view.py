@@ -29,10 +29,10 @@ from rnnzoo.gui.runs import RunManager
 
 @cache
 def task_menu() -> dict[str, dict[str, Any]]:
-    """Every registered task: name -> {title, versions}."""
+    """Every registered task (and neurogym environment that converts): name -> {title, versions}."""
     from rnnzoo.tasks import describe_all
 
-    return {row["name"]: row for row in describe_all()}
+    return {row["name"]: row for row in describe_all(interop=True) if "error" not in row}
 
 
 @cache

@@ -30,16 +30,31 @@ def register(cls: type[Task]) -> type[Task]:
     return cls
 
 
-def task_names() -> list[str]:
-    """Registered task names (without aliases), sorted."""
+INTEROP_PREFIX = "neurogym/"
+"""Names of tasks bridged from neurogym (`rnnzoo.interop.neurogym`), resolved on first use."""
+
+
+def task_names(interop: bool = False) -> list[str]:
+    """Registered task names (without aliases), sorted; with ``interop``, the installed
+    neurogym environments (``neurogym/NAME``) too."""
     _load_zoo()
-    return sorted(_TASKS)
+    names = sorted(n for n in _TASKS if not n.startswith(INTEROP_PREFIX))
+    if interop:
+        from rnnzoo.interop.neurogym.registration import neurogym_task_names
+
+        names += neurogym_task_names()
+    return names
 
 
 def get_task_class(name: str) -> type[Task]:
     """The class registered under ``name`` or one of its aliases."""
     _load_zoo()
     key = _ALIASES.get(name, name)
+    if key not in _TASKS and key.startswith(INTEROP_PREFIX):
+        from rnnzoo.interop.neurogym.registration import register_env
+
+        register_env(key)  # generates and registers the class (or says why not)
+        key = _ALIASES.get(key, key)
     if key not in _TASKS:
         hint = did_you_mean(name, [*_TASKS, *_ALIASES])
         raise UnknownNameError(f"unknown task '{name}'{hint} (see `rnnzoo tasks list`)")
@@ -176,11 +191,19 @@ def from_config(config: dict[str, Any]) -> Task:
     return make(config["task"], config.get("version", "vanilla"), **config.get("params", {}))
 
 
-def describe_all() -> list[dict[str, Any]]:
-    """One dict per task: name, aliases, title, versions, channels (for `rnnzoo tasks list`)."""
+def describe_all(interop: bool = False) -> list[dict[str, Any]]:
+    """One dict per task: name, aliases, title, versions, channels (for `rnnzoo tasks list`);
+    ``interop`` adds the neurogym environments (see `task_names`): one that does not convert
+    is a row with its name and ``error`` only."""
     rows = []
-    for name in task_names():
-        task = make(name)
+    for name in task_names(interop):
+        try:
+            task = make(name)
+        except InvalidParameterError as exc:
+            if not name.startswith(INTEROP_PREFIX):
+                raise
+            rows.append({"name": name, "error": str(exc)})  # a neurogym env that does not convert
+            continue
         rows.append(
             {
                 "name": name,

@@ -1,0 +1,98 @@
+"""The a2c rule: its loss is the REINFORCE-with-baseline loss of real gymnasium episodes, it
+resumes bit for bit, it refuses what it cannot train, and it learns a decision from rewards."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.numpy import load_file
+
+from rnnzoo import tasks
+from rnnzoo.errors import InvalidParameterError
+from rnnzoo.training import RunConfig
+from rnnzoo.training.reward import A2CParams, RewardTrainer, train_a2c
+
+PDM = {"task": "perceptual_decision_making", "params": {"dt_ms": 20, "decision_ms": 200,
+                                                          "input_duration_ms": 200}}  # fmt: skip
+
+
+def _config(max_steps=6, kind="leaky_rate", task=PDM, **train):
+    return RunConfig(
+        task=task,
+        model={"kind": kind, "options": {"n_hidden": 8, "tau_ms": 100.0}},
+        train={"batch_size": 8, "max_steps": max_steps, "eval_every": 3, "eval_batch_size": 16,
+               "checkpoint_every": 3, **train},
+    )  # fmt: skip
+
+
+def test_loss_is_reinforce_with_baseline_on_gym_episodes():
+    gym_env = pytest.importorskip("rnnzoo.interop.gym")
+    params = A2CParams(value_coef=0.0, entropy_coef=0.0, fixation_break_penalty=-0.1)
+    trainer = RewardTrainer(_config(), params, progress=False)
+    task = trainer.base_task
+    batch = task.generate(8, seed=3)
+    loss = trainer.losses(batch, 0.0)
+    actions = trainer.learner.last_actions[:, 0].numpy()  # (T, B)
+    with torch.no_grad():
+        out = trainer.net(torch.from_numpy(batch.inputs)).outputs.double()
+    log_p, value = torch.log_softmax(out[..., :3], -1).numpy(), out[..., 3].numpy()
+    expected = 0.0
+    for b in range(8):
+        env = gym_env.TaskEnv(task, fixation_break_penalty=-0.1)
+        env.reset(options={"trial": batch.select([b])})
+        rewards = []
+        for t in range(batch.n_steps):
+            _, reward, terminated, _, _ = env.step(int(actions[t, b]))
+            rewards.append(reward)
+            if terminated:
+                break
+        returns = np.cumsum(rewards[::-1])[::-1]  # gamma = 1
+        for t, g in enumerate(returns):
+            expected -= log_p[t, b, actions[t, b]] * (g - value[t, b])
+    assert float(loss[0].detach()) == pytest.approx(expected / 8, rel=1e-5, abs=1e-6)
+    assert trainer.net.config.n_outputs == 4  # fixate, two choices, value
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    whole = train_a2c(_config(6), tmp_path / "whole", progress=False)
+    train_a2c(_config(3), tmp_path / "parts", progress=False)
+    resumed = train_a2c(_config(6), tmp_path / "parts", resume=True, progress=False)
+    assert whole.steps == resumed.steps == 6
+    a = load_file(tmp_path / "whole" / "model.safetensors")
+    b = load_file(tmp_path / "parts" / "model.safetensors")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    summary = json.loads((tmp_path / "whole" / "summary.json").read_text())
+    assert summary["rule"]["name"] == "a2c" and (tmp_path / "whole" / "rule.yaml").is_file()
+    records = [
+        json.loads(x) for x in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [r["step"] for r in records] == [3, 6] and all("reward" in r for r in records)
+    with pytest.raises(InvalidParameterError, match=r"rule\.yaml differs"):
+        train_a2c(_config(9), tmp_path / "whole", A2CParams(gamma=0.9), resume=True)
+
+
+def test_refuses_what_it_cannot_train():
+    with pytest.raises(InvalidParameterError, match="trains the leaky networks"):
+        RewardTrainer(_config(kind="gru"), A2CParams())
+    with pytest.raises(InvalidParameterError, match="no response epoch"):
+        RewardTrainer(_config(task={"task": "flipflop"}), A2CParams())
+    with pytest.raises(InvalidParameterError, match=r"a2c: 'gamma' must be > 0 and <= 1; got 2.0"):
+        A2CParams.make(gamma=2.0)
+    with pytest.raises(InvalidParameterError, match="unknown parameter 'gama'"):
+        A2CParams.make(gama=0.9)
+
+
+@pytest.mark.slow
+def test_learns_a_decision_from_rewards_alone():
+    config = RunConfig(
+        task={"task": "perceptual_decision_making", "params": {"dt_ms": 20, "decision_ms": 200}},
+        model={"kind": "leaky_rate", "options": {"n_hidden": 64, "tau_ms": 100.0}},
+        train={"lr": 3e-3, "batch_size": 64, "max_steps": 400, "eval_every": 25,
+               "eval_batch_size": 256, "target_performance": 0.85},
+    )  # fmt: skip
+    result = train_a2c(config, progress=False)
+    assert result.final_performance >= 0.85  # the greedy policy, on held-out trials
+    assert tasks.make("perceptual_decision_making").metric.name == "accuracy"
