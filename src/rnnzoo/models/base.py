@@ -66,6 +66,7 @@ class Network(nn.Module):
     title: ClassVar[str]
     menu_rank: ClassVar[int] = 0  # order in `rnnzoo models list` (leaky networks first)
     Options: ClassVar[type[NetworkOptions]]
+    accepts_stimuli: ClassVar[bool] = False  # takes images (TrialBatch.stimuli) in forward
 
     def __init__(self, config: ModelConfig, options: NetworkOptions) -> None:
         super().__init__()
@@ -74,6 +75,20 @@ class Network(nn.Module):
         self.n_models = config.ensemble or 1
 
     # --- subclass interface -------------------------------------------------------------
+    @classmethod
+    def options_for_task(
+        cls, options: dict[str, Any], stimulus_shape: tuple[int, ...] | None
+    ) -> dict[str, Any]:
+        """The options to build for a task whose trials hold images of ``stimulus_shape``
+        (K, C, H, W), or None for vector inputs.  Kinds that do not see images refuse image
+        tasks; kinds that do fill in the image geometry."""
+        if stimulus_shape is not None:
+            raise InvalidParameterError(
+                f"model kind '{cls.kind}' does not see images and this task shows images "
+                "(stimuli): use a kind that does, e.g. --model cordsnet"
+            )
+        return dict(options)
+
     @property
     def state_size(self) -> int:
         """S: size of the dynamical state (N, or 2N for the LSTM's [h, c])."""
@@ -96,6 +111,11 @@ class Network(nn.Module):
         """The activity the readout sees, from states (M, ..., S) -> (M, ..., N)."""
         raise NotImplementedError
 
+    def flops_per_time_step(self, batch_size: int) -> float:
+        """Training FLOPs of one time step for ``batch_size`` trials: 6 M B N^2 (the recurrent
+        product, forward 2 B N^2 plus backward 4 B N^2, per member)."""
+        return 6.0 * self.n_models * batch_size * self.options.n_hidden**2
+
     def readout(self, states: Tensor) -> Tensor:
         """Outputs after the readout activation from states (M, ..., S) -> (M, ..., O)."""
         raise NotImplementedError
@@ -108,12 +128,19 @@ class Network(nn.Module):
         initial_state: Tensor | None = None,
         return_states: bool = False,
         generator: torch.Generator | None = None,
+        stimuli: Tensor | None = None,
     ) -> NetworkOutput:
         """Run the network over a batch of trials.
 
         inputs: (T, B, I), or (T, M, B, I) for an ensemble.  initial_state: (B, S) or
         (M, B, S); zeros when None.  generator: draws the network noise (reproducible).
+        stimuli: images (B, K, C, H, W) of image tasks, for kinds that see images only.
         """
+        if stimuli is not None:
+            raise InvalidParameterError(
+                f"model kind '{self.kind}' does not see images; this task shows images "
+                "(stimuli): use a kind that does, e.g. --model cordsnet"
+            )
         x = self._check_inputs(inputs)
         initial = None if initial_state is None else self._check_state(initial_state, x.shape[2])
         outputs, states = self._forward(x, initial, generator, return_states)
@@ -141,10 +168,12 @@ class Network(nn.Module):
         return single
 
     def _member_options(self, index: int) -> dict[str, Any]:
+        from rnnzoo.models.registry import per_member_options
+
         options = dict(self.config.options)
-        for name, value in options.items():
-            if isinstance(value, list):
-                options[name] = value[index]
+        for name in per_member_options(type(self.options)):
+            if isinstance(options.get(name), list):
+                options[name] = options[name][index]
         return options
 
     def _check_inputs(self, inputs: Tensor) -> Tensor:

@@ -53,6 +53,7 @@ from rnnzoo.training.losses import (
     weight_penalty,
 )
 from rnnzoo.training.progress import ProgressBar
+from rnnzoo.training.protocol import needs_protocol, protocol_outputs
 from rnnzoo.training.results import record_run
 
 
@@ -131,6 +132,11 @@ class Trainer:
                 f"'l1_activity'/'l2_activity' need the network's rates; method "
                 f"'{self.method.name}' gives outputs only (use them with method 'control')"
             )
+        if needs_states and needs_protocol(self.task):
+            raise InvalidParameterError(
+                "'l1_activity'/'l2_activity' are not available on tasks with images or a state "
+                "penalty"
+            )
         self.needs_states = needs_states
         self.optimizer = self._make_optimizer()
         self.noise = seeded_generator(self.tc.seed, 1, device=self.device)
@@ -170,7 +176,13 @@ class Trainer:
         """Per-member training loss (M,) on ``batch`` under the method's dynamics."""
         inputs, targets, weights = self._tensors(batch)
         tc = self.tc
-        if self.needs_states:
+        penalty = None
+        if needs_protocol(self.current_task()):  # images and/or a state penalty (seed 004)
+            outputs, penalty = protocol_outputs(
+                self.net, self.current_task(), batch, self.device, self.noise
+            )
+            outputs = self._member_axis(outputs)
+        elif self.needs_states:
             out = self.net(inputs, return_states=True, generator=self.noise)
             outputs = self._member_axis(out.outputs)
             states = self._member_axis(out.states)
@@ -190,6 +202,8 @@ class Trainer:
             loss = loss + weight_penalty(self.net, tc.l1_weights, tc.l2_weights, self.n_models)
         if self.needs_states:
             loss = loss + activity_penalty(rates, weights, tc.l1_activity, tc.l2_activity)
+        if penalty is not None:
+            loss = loss + penalty
         return loss
 
     def current_task(self) -> Any:
@@ -214,7 +228,7 @@ class Trainer:
         updates = batch.n_steps
         if hasattr(self.method, "recurrent_steps"):
             updates = self.method.recurrent_steps(batch.n_steps, self._progress_value())
-        return 6.0 * self.n_models * batch.batch_size * updates * self.net.options.n_hidden**2
+        return updates * self.net.flops_per_time_step(batch.batch_size)
 
     def _progress_value(self) -> float:
         anneal = self.tc.anneal_steps
