@@ -56,10 +56,13 @@ class Simulation(NamedTuple):
 
 
 def simulate(
-    net: Network, inputs: np.ndarray, initial_state: np.ndarray | None = None
+    net: Network,
+    inputs: np.ndarray,
+    initial_state: np.ndarray | None = None,
+    stimuli: np.ndarray | None = None,
 ) -> Simulation:
     """Run a standalone ``net`` without noise on ``inputs`` (T, B, I) from ``initial_state``
-    (B, S) (zeros when None)."""
+    (B, S) (zeros when None); ``stimuli`` (B, K, C, H, W) for image tasks."""
     if net.config.ensemble is not None:
         raise InvalidParameterError("simulate needs a standalone network; use net.member(i)")
     dtype = next(net.parameters()).dtype
@@ -67,7 +70,8 @@ def simulate(
     h0 = None if initial_state is None else torch.as_tensor(initial_state, dtype=dtype)
     quiet = _without_noise(net)
     with torch.no_grad():
-        out = quiet(x, initial_state=h0, return_states=True, generator=torch.Generator())
+        extra = {} if stimuli is None else {"stimuli": torch.as_tensor(stimuli, dtype=dtype)}
+        out = quiet(x, initial_state=h0, return_states=True, generator=torch.Generator(), **extra)
         rates = quiet.rates(out.states.unsqueeze(0))[0]
     return Simulation(
         out.states.double().numpy(), rates.double().numpy(), out.outputs.double().numpy()

@@ -105,6 +105,13 @@ def analyze_run(
         raise InvalidParameterError(f"'out': '{out}' is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     batch = analysis_batch(task, seed)
+    if net.kind == "cordsnet":  # convolutional: its own toolkit (rnnzoo.analysis.cordsnet_run)
+        from rnnzoo.analysis.cordsnet_run import analyze_cordsnet_run
+
+        member_index = member if member is not None else 0
+        return _finite(
+            analyze_cordsnet_run(config, net, task, batch, out, Path(run_dir), member_index, seed)
+        )
     sim = simulate(net, batch.inputs)
     valid = batch.valid
     rest = resting_input(batch)

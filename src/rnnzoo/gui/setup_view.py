@@ -138,8 +138,10 @@ class SetupView:
             self.model_form = SchemaForm(
                 field_specs(options, options()),
                 marker="model",
-                initial={
-                    k: v for k, v in DEFAULT_MODEL_OPTIONS.items() if k in options.model_fields
+                initial={  # the main job's options for its own kind (cordsnet derives N)
+                    k: v
+                    for k, v in DEFAULT_MODEL_OPTIONS.items()
+                    if k in options.model_fields and options.model_fields[k].default is not None
                 },
                 on_change=self._check_model,
             )

@@ -116,6 +116,10 @@ class Trainer:
         self.task = build_task(config)
         self.curriculum = Curriculum(config.train.curriculum, config.task, self.task)
         if net is None:
+            if config.model.options.get("init") == "staged":
+                raise InvalidParameterError(
+                    "init=staged runs through rnnzoo.training.train (its stages build the network)"
+                )
             net = build_network(config, self.task)
         else:
             check_fits(net, config, self.task)
@@ -520,6 +524,10 @@ def train(
     ``method`` overrides the configured method object (tests); ``callback`` gets
     {"step", "loss", "eval"} after every step.
     """
+    from rnnzoo.training.staged import is_staged, train_staged
+
+    if is_staged(config):  # seed 004's staged initialisation, then this run (training.staged)
+        return train_staged(config, out, resume=resume, db=db, progress=progress, callback=callback)
     trainer = Trainer(config, out, method=method, db=db, progress=progress, callback=callback)
     return trainer.run(resume=resume)
 

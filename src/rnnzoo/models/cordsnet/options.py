@@ -177,7 +177,7 @@ class CordsNetOptions(NetworkOptions):
     stage1_lr: Positive = _field(0.05, "staged: CNN SGD learning rate (momentum 0.9)")
     stage1_batch_size: int = _field(64, "staged: CNN images per step", "images", ge=1)
     stage2_steps: int = _field(1000, "staged: steady-state fit steps", "steps", ge=0)
-    stage2_lr: Positive = _field(1e-3, "staged: steady-state fit AdamW learning rate")
+    stage2_lr: Positive = _field(1e-2, "staged: steady-state fit AdamW learning rate")
     stage2_batch_size: int = _field(32, "staged: steady-state fit images per step", "images", ge=1)
     stage3_steps: int = _field(200, "staged: linear network training steps", "steps", ge=0)
     stage3_lr: Positive = _field(1e-4, "staged: linear network AdamW learning rate")
