@@ -115,8 +115,13 @@ class Eigenpairs:
 
 
 def eigenpairs(
-    operator: LinearOperator, k: int = 6, *, which: str = "LR", tol: float = 1e-10,
-    seed: int = 0, ncv: int | None = None,
+    operator: LinearOperator,
+    k: int = 6,
+    *,
+    which: str = "LR",
+    tol: float = 1e-10,
+    seed: int = 0,
+    ncv: int | None = None,
 ) -> Eigenpairs:
     """The ``k`` eigenvalues of largest real part ("LR") or modulus ("LM") of a square
     operator by ARPACK, from a seeded start vector, with residuals checked by applying the
@@ -125,7 +130,9 @@ def eigenpairs(
     if operator.shape != (n, n):
         raise InvalidParameterError(f"operator must be square; got {operator.shape}")
     if not 1 <= k < n - 1:
-        raise InvalidParameterError(f"'k' must be in [1, {n - 2}] (ARPACK needs k < n - 1); got {k}")
+        raise InvalidParameterError(
+            f"'k' must be in [1, {n - 2}] (ARPACK needs k < n - 1); got {k}"
+        )
     if which not in ("LR", "LM"):
         raise InvalidParameterError(f"'which' must be 'LR' or 'LM'; got {which!r}")
     counter = _Counting(operator)
@@ -241,5 +248,6 @@ def dynamical_regime(
         ratio = participation_ratio(rates)
         corr = autocorrelation(rates, min(max_lag, rates.shape[0] - 1))
     gain = net.options.gain
-    return Regime(float(gain if not isinstance(gain, list) else gain[0]), regime, exponent,
-                  ratio, corr, speed)
+    return Regime(
+        float(gain if not isinstance(gain, list) else gain[0]), regime, exponent, ratio, corr, speed
+    )

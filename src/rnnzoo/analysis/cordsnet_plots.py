@@ -84,8 +84,11 @@ def plot_robustness(rows: list[dict[str, Any]], path: str | Path) -> Path:
         left.plot(levels, [r[f"{key}_accuracy"] for r in rows], "o-", color=colour, label=label)
         right.plot(levels, [r[f"{key}_deviation"] for r in rows], "o-", color=colour, label=label)
     left.set(xlabel="pixel noise std", ylabel="test accuracy", title="accuracy under noise")
-    right.set(xlabel="pixel noise std", ylabel="relative deviation of the last area",
-              title="deviation from noiseless activity")
+    right.set(
+        xlabel="pixel noise std",
+        ylabel="relative deviation of the last area",
+        title="deviation from noiseless activity",
+    )
     left.legend(fontsize=7)
     fig.tight_layout()
     return _save(fig, path)

@@ -34,20 +34,33 @@ def simulate_batch(net: Network, batch: Any) -> tuple[np.ndarray, np.ndarray]:
     """Noise-free outputs (T, B, O) and states (T, B, S) of a standalone network (float32)."""
     quiet = _without_noise(net)
     with torch.no_grad():
-        out = quiet(torch.from_numpy(batch.inputs), return_states=True,
-                    generator=torch.Generator(), **network_kwargs(batch, "cpu"))
+        out = quiet(
+            torch.from_numpy(batch.inputs),
+            return_states=True,
+            generator=torch.Generator(),
+            **network_kwargs(batch, "cpu"),
+        )
     return out.outputs.numpy(), out.states.numpy()
 
 
 def analyze_cordsnet_run(
-    config: Any, net: Network, task: Any, batch: Any, out: Path, run_dir: Path, member: int,
+    config: Any,
+    net: Network,
+    task: Any,
+    batch: Any,
+    out: Path,
+    run_dir: Path,
+    member: int,
     seed: int,
 ) -> dict[str, Any]:
     """The analysis of a CordsNet run (see the module docstring)."""
     quiet = _without_noise(net)
     with torch.no_grad():
-        outputs = quiet(torch.from_numpy(batch.inputs), generator=torch.Generator(),
-                        **network_kwargs(batch, "cpu")).outputs.numpy()
+        outputs = quiet(
+            torch.from_numpy(batch.inputs),
+            generator=torch.Generator(),
+            **network_kwargs(batch, "cpu"),
+        ).outputs.numpy()
     performance = float(np.mean(task.performance(outputs, batch)))
     few = batch.select(np.arange(min(STATE_TRIALS, batch.batch_size)))
     _, states = simulate_batch(net, few)
@@ -60,23 +73,34 @@ def analyze_cordsnet_run(
     spectra = []
     for i, area in enumerate(arch.areas):
         k = min(TOP_K, area.units - 2)
-        spectra.append(eigenpairs(conv_operator(net, i), k, which="LR", seed=seed).summary()
-                       if k >= 1 else {"eigenvalues": [], "max_residual": 0.0})
+        spectra.append(
+            eigenpairs(conv_operator(net, i), k, which="LR", seed=seed).summary()
+            if k >= 1
+            else {"eigenvalues": [], "max_residual": 0.0}
+        )
     last = states[..., groups[len(arch.areas) - 1]]
     valid = few.valid
     space = pca(last[valid], n_components=min(3, last.shape[-1]))
     n = min(N_EXAMPLES, few.batch_size)
     picks = np.arange(n)
-    gates = few.inputs[..., : net.n_gates].max(-1) if net.n_gates else np.zeros(few.inputs.shape[:2])
+    gates = (
+        few.inputs[..., : net.n_gates].max(-1) if net.n_gates else np.zeros(few.inputs.shape[:2])
+    )
     projections = np.where(valid[..., None], space.transform(last), np.nan)
     from rnnzoo.analysis.run import condition_labels
 
     drawn = {
-        "trials": plots.plot_trials(few.inputs[:, picks], few.targets[:, picks],
-                                    outputs[:, picks], few.dt_ms,
-                                    out / "trials.png", tuple(few.output_names)),
-        "areas": cordsnet_plots.plot_area_activity(activity[:, picks], gates[:, picks],
-                                                   few.dt_ms, out / "areas.png", names),
+        "trials": plots.plot_trials(
+            few.inputs[:, picks],
+            few.targets[:, picks],
+            outputs[:, picks],
+            few.dt_ms,
+            out / "trials.png",
+            tuple(few.output_names),
+        ),
+        "areas": cordsnet_plots.plot_area_activity(
+            activity[:, picks], gates[:, picks], few.dt_ms, out / "areas.png", names
+        ),
         "spectrum": cordsnet_plots.plot_area_spectra(spectra, out / "spectrum.png"),
         "pca": plots.plot_pca(projections, condition_labels(few), space, out / "pca.png"),
     }
@@ -98,4 +122,3 @@ def analyze_cordsnet_run(
     with atomic_path(out / "summary.json") as tmp:
         Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
-

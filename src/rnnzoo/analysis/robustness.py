@@ -65,8 +65,9 @@ def noise_robustness(
         noisy.rec_noise_std.zero_()
         noisy.in_noise_std.zero_()
         with torch.no_grad():
-            out = noisy(inputs, record_steps=window, generator=torch.Generator().manual_seed(seed),
-                        **extra)
+            out = noisy(
+                inputs, record_steps=window, generator=torch.Generator().manual_seed(seed), **extra
+            )
         return out.outputs.numpy(), out.states[..., last]
 
     def feedforward(sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,13 +83,15 @@ def noise_robustness(
     for sigma in levels:
         outputs, states = cordsnet(sigma)
         logits, x = feedforward(sigma)
-        rows.append({
-            "noise": float(sigma),
-            "cordsnet_accuracy": float(np.mean(task.performance(outputs, batch))),
-            "cordsnet_deviation": _relative(states, clean_states),
-            "cnn_accuracy": float((logits.argmax(-1) == labels).double().mean()),
-            "cnn_deviation": _relative(x, clean_x),
-        })
+        rows.append(
+            {
+                "noise": float(sigma),
+                "cordsnet_accuracy": float(np.mean(task.performance(outputs, batch))),
+                "cordsnet_deviation": _relative(states, clean_states),
+                "cnn_accuracy": float((logits.argmax(-1) == labels).double().mean()),
+                "cnn_deviation": _relative(x, clean_x),
+            }
+        )
     return rows
 
 

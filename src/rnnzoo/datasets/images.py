@@ -114,11 +114,30 @@ def _fashion_mnist(part: str) -> tuple[np.ndarray, np.ndarray]:
 
 @cache
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
+    """scikit-learn's bundled digits.csv.gz (64 pixel values and the label per row), read
+    without importing scikit-learn (seconds on a busy machine); `load_digits` is the fallback."""
+    import importlib.util
 
-    data = load_digits()
-    pixels = (np.asarray(data.images, dtype=np.float32) / 16.0)[:, None]
-    labels = np.asarray(data.target, dtype=np.int64)
+    spec = importlib.util.find_spec("sklearn")
+    path = (
+        None
+        if spec is None or spec.origin is None
+        else (Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz")
+    )
+    if path is not None and path.is_file():
+        table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+        images, target = table[:, :64].reshape(-1, 8, 8), table[:, 64]
+    else:
+        try:
+            from sklearn.datasets import load_digits
+        except ImportError:
+            raise InvalidParameterError(
+                "the digits come with scikit-learn: pip install scikit-learn"
+            ) from None
+        data = load_digits()
+        images, target = data.images, data.target
+    pixels = (np.asarray(images, dtype=np.float32) / 16.0)[:, None]
+    labels = np.asarray(target, dtype=np.int64)
     pixels.flags.writeable = False
     labels.flags.writeable = False
     return pixels, labels

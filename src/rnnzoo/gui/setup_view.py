@@ -33,6 +33,15 @@ def model_menu() -> dict[str, str]:
     return {row["kind"]: row["title"] for row in describe_all()}
 
 
+def _main_job_options(options: Any) -> dict[str, Any]:
+    """The main job's size and time constant, prefilled for kinds sized by n_hidden (cordsnet
+    derives its size from its areas and keeps its own defaults)."""
+    size = options.model_fields.get("n_hidden")
+    if size is None or size.default is None:
+        return {}
+    return {k: v for k, v in DEFAULT_MODEL_OPTIONS.items() if k in options.model_fields}
+
+
 class SetupView:
     """Forms for task, model and training (generated from their schemas), a live task preview
     and the Start button; ``on_started(name)`` is called after a run was started."""
@@ -138,11 +147,7 @@ class SetupView:
             self.model_form = SchemaForm(
                 field_specs(options, options()),
                 marker="model",
-                initial={  # the main job's options for its own kind (cordsnet derives N)
-                    k: v
-                    for k, v in DEFAULT_MODEL_OPTIONS.items()
-                    if k in options.model_fields and options.model_fields[k].default is not None
-                },
+                initial=_main_job_options(options),
                 on_change=self._check_model,
             )
         self.name_input.value = self._new_name()

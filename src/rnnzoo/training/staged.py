@@ -58,6 +58,7 @@ SLOPES = tuple(round(0.95 - 0.05 * k, 2) for k in range(20))  # 0.95 ... 0.00
 STABILITY_WEIGHT = 10.0
 NEUMANN_TERMS = 3
 INITIAL_RECURRENT_SCALE = 0.1  # stage 2 starts from the random kernels scaled down
+FINAL_EVALUATION_IMAGES = 512  # validation images of each stage's final numbers
 
 
 def is_staged(config: RunConfig) -> bool:
@@ -65,15 +66,16 @@ def is_staged(config: RunConfig) -> bool:
     return config.model.kind == "cordsnet" and config.model.options.get("init") == "staged"
 
 
-def _images(batch: Any) -> tuple[Tensor, Tensor]:
-    """The first image of each trial (B, C, H, W) and its label (B,)."""
-    if batch.stimuli is None or "label" not in batch.conditions:
+def _images(
+    task: Any, batch_size: int, seed: int, *, split: str = "train", index: int = 0
+) -> tuple[Tensor, Tensor]:
+    """The first image of each trial of the task's batch (B, C, H, W) and its label (B,)."""
+    if not hasattr(task, "sample_images"):
         raise InvalidParameterError(
-            "init=staged needs an image-classification task (images with a 'label' condition)"
+            f"init=staged needs an image-classification task; '{task.name}' has no labelled images"
         )
-    labels = np.asarray(batch.conditions["label"])
-    labels = labels[:, 0] if labels.ndim == 2 else labels
-    return torch.from_numpy(batch.stimuli[:, 0]), torch.from_numpy(labels.astype(np.int64))
+    images, labels = task.sample_images(batch_size, seed, split=split, index=index)
+    return torch.from_numpy(images[:, 0]), torch.from_numpy(labels[:, 0])
 
 
 class _Stage:
@@ -109,8 +111,9 @@ class _Stage:
 def _train_cnn(stage: _Stage, net: Network, task: Any, config: RunConfig) -> MatchedCNN:
     opts, tc = net.options, config.train
     cnn = matched_cnn(net).to(torch.get_default_dtype())
-    optimizer = torch.optim.SGD(cnn.parameters(), lr=opts.stage1_lr, momentum=0.9,
-                                weight_decay=1e-4)
+    optimizer = torch.optim.SGD(
+        cnn.parameters(), lr=opts.stage1_lr, momentum=0.9, weight_decay=1e-4
+    )
     step, elapsed = 0, 0.0
     state_path = stage.dir / "state.pt"
     if state_path.is_file():
@@ -127,7 +130,7 @@ def _train_cnn(stage: _Stage, net: Network, task: Any, config: RunConfig) -> Mat
         for group in optimizer.param_groups:  # 1e-1, 1e-2, 1e-3 in thirds, as the seed
             group["lr"] = opts.stage1_lr * 0.1 ** min(2, 3 * step // max(total, 1))
         cnn.train()
-        images, labels = _images(task.generate(opts.stage1_batch_size, tc.seed, index=step))
+        images, labels = _images(task, opts.stage1_batch_size, tc.seed, index=step)
         loss = torch.nn.functional.cross_entropy(cnn(images), labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -135,25 +138,38 @@ def _train_cnn(stage: _Stage, net: Network, task: Any, config: RunConfig) -> Mat
         step += 1
         window.append(float(loss.detach()))
         if step % tc.eval_every == 0 or step == total:
-            record = {"step": step, "loss": float(np.mean(window)),
-                      "performance": _cnn_accuracy(cnn, task, tc, step // tc.eval_every),
-                      "wall_clock_s": round(elapsed + time.perf_counter() - start, 4)}
+            record = {
+                "step": step,
+                "loss": float(np.mean(window)),
+                "performance": _cnn_accuracy(cnn, task, tc, step // tc.eval_every),
+                "wall_clock_s": round(elapsed + time.perf_counter() - start, 4),
+            }
             stage.log(record)
             window = []
         if step % tc.checkpoint_every == 0 or step == total:
-            _save_state(state_path, {"cnn": cnn.state_dict(), "optimizer": optimizer.state_dict(),
-                                     "step": step,
-                                     "elapsed_s": elapsed + time.perf_counter() - start})
+            _save_state(
+                state_path,
+                {
+                    "cnn": cnn.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                    "elapsed_s": elapsed + time.perf_counter() - start,
+                },
+            )
     cnn.eval()
     return cnn
 
 
 @torch.no_grad()
-def _cnn_accuracy(cnn: MatchedCNN, task: Any, tc: Any, index: int) -> float:
+def _cnn_accuracy(
+    cnn: MatchedCNN, task: Any, tc: Any, index: int, size: int | None = None
+) -> float:
+    """Accuracy on validation batch ``index`` (``size`` images, default eval_batch_size)."""
     was = cnn.training
     cnn.eval()
-    images, labels = _images(task.generate(tc.eval_batch_size, tc.seed, split="validation",
-                                           index=index))
+    images, labels = _images(
+        task, size or tc.eval_batch_size, tc.seed, split="validation", index=index
+    )
     accuracy = float((cnn(images).argmax(-1) == labels).double().mean())
     cnn.train(was)
     return accuracy
@@ -189,8 +205,9 @@ def steady_state_terms(
     return torch.stack(errors).mean(), torch.stack(penalties).mean(), relative
 
 
-def _fit_steady_state(stage: _Stage, net: Network, folded: FoldedCNN, task: Any,
-                      config: RunConfig) -> Network:
+def _fit_steady_state(
+    stage: _Stage, net: Network, folded: FoldedCNN, task: Any, config: RunConfig
+) -> Network:
     opts, tc = net.options, config.train
     for conv in net.recurrent:  # start near W = 0, where the series is B + u
         conv.assign(conv.effective().detach() * INITIAL_RECURRENT_SCALE)
@@ -209,7 +226,7 @@ def _fit_steady_state(stage: _Stage, net: Network, folded: FoldedCNN, task: Any,
     start = time.perf_counter()
     window: list[float] = []
     while step < opts.stage2_steps:
-        images, _ = _images(task.generate(opts.stage2_batch_size, tc.seed, index=step))
+        images, _ = _images(task, opts.stage2_batch_size, tc.seed, index=step)
         error, penalty, _ = steady_state_terms(net, folded, images)
         loss = error + STABILITY_WEIGHT * penalty
         optimizer.zero_grad(set_to_none=True)
@@ -219,18 +236,33 @@ def _fit_steady_state(stage: _Stage, net: Network, folded: FoldedCNN, task: Any,
         step += 1
         window.append(float(loss.detach()))
         if step % tc.eval_every == 0 or step == opts.stage2_steps:
-            images, _ = _images(task.generate(tc.eval_batch_size, tc.seed, split="validation",
-                                              index=step // tc.eval_every))
+            images, _ = _images(
+                task, tc.eval_batch_size, tc.seed, split="validation", index=step // tc.eval_every
+            )
             with torch.no_grad():
                 error, penalty, relative = steady_state_terms(net, folded, images)
-            stage.log({"step": step, "loss": float(np.mean(window)), "fit_error": float(error),
-                       "stability_penalty": float(penalty), "relative_error": relative,
-                       "wall_clock_s": round(elapsed + time.perf_counter() - start, 4)})
+            stage.log(
+                {
+                    "step": step,
+                    "loss": float(np.mean(window)),
+                    "fit_error": float(error),
+                    "stability_penalty": float(penalty),
+                    "relative_error": relative,
+                    "wall_clock_s": round(elapsed + time.perf_counter() - start, 4),
+                }
+            )
             window = []
         if step % tc.checkpoint_every == 0 or step == opts.stage2_steps:
-            save_checkpoint(folder, step, net, {
-                "optimizer": optimizer.state_dict(), "step": step,
-                "elapsed_s": elapsed + time.perf_counter() - start})
+            save_checkpoint(
+                folder,
+                step,
+                net,
+                {
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                    "elapsed_s": elapsed + time.perf_counter() - start,
+                },
+            )
     return net
 
 
@@ -239,11 +271,15 @@ def _variant(config: RunConfig, activation: str, steps: int, lr: float) -> RunCo
     """The run config of a trainer stage: the network with ``activation``, AdamW at ``lr``
     for ``steps`` steps (no early stop)."""
     data = config.model_dump(mode="json")
-    data["model"]["options"] = {**data["model"]["options"], "activation": activation,
-                                "init": "random"}
+    data["model"]["options"] = {
+        **data["model"]["options"],
+        "activation": activation,
+        "init": "random",
+    }
     data["model"]["options"].pop("activation_slope", None)
-    data["train"].update({"max_steps": steps, "lr": lr, "optimizer": "adamw",
-                          "target_performance": 1.0})
+    data["train"].update(
+        {"max_steps": steps, "lr": lr, "optimizer": "adamw", "target_performance": 1.0}
+    )
     return RunConfig(**data)
 
 
@@ -314,14 +350,20 @@ def train_staged(
         cnn = _train_cnn(stage, net, task, config)
         _save_state(cnn_path, {"cnn": cnn.state_dict()})
         folded = fold_batch_norm(cnn)
-        images, labels = _images(task.generate(64, config.train.seed, split="validation"))
+        images, _ = _images(task, 64, config.train.seed, split="validation")
         with torch.no_grad():
             gap = float((cnn(images) - folded.forward(images)[0]).abs().max())
         saved = torch.load(stage.dir / "state.pt", map_location="cpu", weights_only=True)
-        stage.finish({"steps": opts.stage1_steps,
-                      "wall_clock_s": float(saved["elapsed_s"]),
-                      "validation_accuracy": _cnn_accuracy(cnn, task, config.train, 10**6),
-                      "folded_minus_cnn_max_abs": gap})
+        stage.finish(
+            {
+                "steps": opts.stage1_steps,
+                "wall_clock_s": float(saved["elapsed_s"]),
+                "validation_accuracy": _cnn_accuracy(
+                    cnn, task, config.train, 10**6, FINAL_EVALUATION_IMAGES
+                ),
+                "folded_minus_cnn_max_abs": gap,
+            }
+        )
     cnn = matched_cnn(net)
     cnn.load_state_dict(torch.load(cnn_path, map_location="cpu", weights_only=True)["cnn"])
     cnn.eval()
@@ -334,16 +376,20 @@ def train_staged(
         net = _fit_steady_state(stage, net, folded, task, config)
         path = latest_checkpoint(stage.dir / "checkpoints")
         state = load_checkpoint(path, torch.device("cpu"))[1] if path else {"elapsed_s": 0.0}
-        images, _ = _images(task.generate(config.train.eval_batch_size, config.train.seed,
-                                          split="validation"))
+        images, _ = _images(task, FINAL_EVALUATION_IMAGES, config.train.seed, split="validation")
         with torch.no_grad():
             error, penalty, relative = steady_state_terms(net, folded, images)
-        stage.finish({"steps": opts.stage2_steps, "wall_clock_s": float(state["elapsed_s"]),
-                      "fit_error": float(error), "stability_penalty": float(penalty),
-                      "relative_error": relative})
+        stage.finish(
+            {
+                "steps": opts.stage2_steps,
+                "wall_clock_s": float(state["elapsed_s"]),
+                "fit_error": float(error),
+                "stability_penalty": float(penalty),
+                "relative_error": relative,
+            }
+        )
     else:
-        net = load_checkpoint(latest_checkpoint(stage.dir / "checkpoints"),
-                              torch.device("cpu"))[0]
+        net = load_checkpoint(latest_checkpoint(stage.dir / "checkpoints"), torch.device("cpu"))[0]
     timings[STAGES[1]] = stage.done
 
     linear_config = _variant(config, "identity", opts.stage3_steps, opts.stage3_lr)
@@ -357,8 +403,14 @@ def train_staged(
         if steps > 0 and stage.done is None:
             result = _trainer_stage(stage, stage_config, net, slopes, stage_db)
             net = result.net
-            stage.finish({"steps": result.steps, "wall_clock_s": result.wall_clock_s,
-                          "performance": result.final_performance, "status": result.status})
+            stage.finish(
+                {
+                    "steps": result.steps,
+                    "wall_clock_s": result.wall_clock_s,
+                    "performance": result.final_performance,
+                    "status": result.status,
+                }
+            )
         elif steps > 0:
             net = load_model(stage.dir / "model.safetensors")
         else:
@@ -377,4 +429,3 @@ def train_staged(
 
 
 __all__ = ["SLOPES", "STAGES", "is_staged", "steady_state_terms", "train_staged"]
-

@@ -125,6 +125,11 @@ def derive(
         size = conv_size(stem_size, input_kernel, strides[0])
         previous = stem_c
     else:
+        if strides[0] != 1:
+            raise ValueError(
+                f"'strides'[0] must be 1 with vector inputs (area 0 has no input convolution); "
+                f"got {strides[0]}"
+            )
         stem_size, size, previous = 0, grid_size, 0
     areas: list[AreaShape] = []
     for index, (c, s) in enumerate(zip(channels, strides, strict=True)):

@@ -64,12 +64,18 @@ class MatchedCNN(nn.Module):
         )
         self.rec_norms = nn.ModuleList(nn.BatchNorm2d(a.channels, eps=BN_EPS) for a in arch.areas)
         self.skips = nn.ParameterDict(
-            {str(i): weight(a.in_channels, a.skip_channels, 1) for i, a in enumerate(arch.areas)
-             if a.skip == "project"}
+            {
+                str(i): weight(a.in_channels, a.skip_channels, 1)
+                for i, a in enumerate(arch.areas)
+                if a.skip == "project"
+            }
         )
         self.skip_norms = nn.ModuleDict(
-            {str(i): nn.BatchNorm2d(a.in_channels, eps=BN_EPS) for i, a in enumerate(arch.areas)
-             if a.skip == "project"}
+            {
+                str(i): nn.BatchNorm2d(a.in_channels, eps=BN_EPS)
+                for i, a in enumerate(arch.areas)
+                if a.skip == "project"
+            }
         )
         features = arch.areas[-1].channels
         w = torch.randn(n_outputs, features, generator=generator, dtype=torch.float64)
@@ -79,8 +85,9 @@ class MatchedCNN(nn.Module):
     def forward(self, images: Tensor) -> Tensor:
         """Logits (B, O) of images (B, C, H, W)."""
         arch = self.arch
-        stem = _pool(self.stem_norm(conv_same(images, self.stem, arch.stem_stride, 1)),
-                     arch.stem_pool)
+        stem = _pool(
+            self.stem_norm(conv_same(images, self.stem, arch.stem_stride, 1)), arch.stem_pool
+        )
         xs: list[Tensor] = []
         for i, area in enumerate(arch.areas):
             if i == 0:

@@ -390,8 +390,7 @@ class CordsNet(Network):
             k = self.n_gates
             flat = images.reshape(batch * k, *images.shape[2:])
             d0, d1 = self._stem_drives(flat, w)
-            banks = [d.view(batch, k, m, *d.shape[1:]) for d in (d0, d1) if d is not None]
-            banks = [b.view(batch, k, m, -1, *b.shape[-2:]) for b in banks]
+            banks = [d.view(batch, k, m, -1, *d.shape[-2:]) for d in (d0, d1) if d is not None]
         states, back = self._unpack(initial, batch, x)
         feats, backs, recorded = [], [], []
         chunk = opts.checkpoint_steps

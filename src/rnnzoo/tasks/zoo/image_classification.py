@@ -329,7 +329,20 @@ class ImageClassification(Task):
             **aug,
         }
 
-    def build(self, conditions: dict[str, np.ndarray]) -> TrialBatch:
+    def sample_images(
+        self, batch_size: int, seed: int, *, split: str = "train", index: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The images (B, K, 1, S, S) and labels (B, K) of ``generate(batch_size, seed,
+        split=split, index=index)`` without building its time course (for feed-forward
+        training on the same stream)."""
+        batch_size = check_batch_size(batch_size)
+        draws, _ = generators(seed, split, index)
+        conditions = self._draw(draws, batch_size, split)
+        return self._stimuli(conditions)
+
+    def _stimuli(self, conditions: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Images (B, K, 1, S, S) after augmentation, resizing and standardisation, and their
+        labels (B, K), from the conditions."""
         from rnnzoo.datasets.augment import AUGMENT_KEYS, apply_augmentations
         from rnnzoo.datasets.images import dataset_statistics, resize
 
@@ -354,13 +367,16 @@ class ImageClassification(Task):
             key: np.asarray(conditions[f"aug_{key}"], dtype=np.float64).reshape(-1)
             for key in AUGMENT_KEYS
         }
-        flat = apply_augmentations(flat, draws)
-        flat = resize(flat, p.size)
+        flat = resize(apply_augmentations(flat, draws), p.size)
         if p.normalize:
             mean, std = dataset_statistics(p.dataset)
             flat = (flat - mean) / std
-        stimuli = flat.reshape(batch_size, k, 1, p.size, p.size)
+        return flat.reshape(batch_size, k, 1, p.size, p.size), labels
 
+    def build(self, conditions: dict[str, np.ndarray]) -> TrialBatch:
+        p, k = self.params, self.params.n_images
+        stimuli, labels = self._stimuli(conditions)
+        batch_size = stimuli.shape[0]
         epochs, n_steps = self._epochs(batch_size)
         contrast = np.asarray(conditions["contrast"], dtype=np.float64)
         inputs = np.zeros((n_steps, batch_size, k), dtype=np.float32)
