@@ -36,7 +36,7 @@ def noise_robustness(
     cnn_deviation (see the module docstring)."""
     from rnnzoo.analysis.run import load_run
 
-    config, net, task = load_run(run_dir)
+    _, net, task = load_run(run_dir)
     cnn_path = Path(run_dir) / "stages" / "1_cnn" / "cnn.pt"
     if net.kind != "cordsnet" or not cnn_path.is_file():
         raise InvalidParameterError(
