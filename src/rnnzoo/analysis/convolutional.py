@@ -169,7 +169,7 @@ def linearised_operator(
     net: Network, state: np.ndarray, inputs: np.ndarray | None = None, member: int | None = None
 ) -> LinearOperator:
     """The Jacobian of one noise-free Euler step F at ``state`` (S,) and constant ``inputs``
-    (I,), v -> J_F v, by forward-mode differentiation (never formed).  Continuous-time
+    (I,), v -> J_F v, by automatic differentiation (never formed).  Continuous-time
     eigenvalues are (lambda - 1) / dt of its eigenvalues lambda."""
     from rnnzoo.analysis.network import as_float64
 
@@ -182,7 +182,7 @@ def linearised_operator(
 
     def matvec(v: np.ndarray) -> np.ndarray:
         tangent = torch.from_numpy(np.ascontiguousarray(v, dtype=np.float64)).reshape(1, 1, n)
-        _, out = torch.func.jvp(lambda s: net.step(s, u), (x,), (tangent,))
+        _, out = torch.autograd.functional.jvp(lambda s: net.step(s, u), x, tangent)
         return out.reshape(-1).detach().numpy()
 
     return LinearOperator((n, n), matvec=matvec, dtype=np.float64)

@@ -278,7 +278,7 @@ def _variant(config: RunConfig, activation: str, steps: int, lr: float) -> RunCo
     }
     data["model"]["options"].pop("activation_slope", None)
     data["train"].update(
-        {"max_steps": steps, "lr": lr, "optimizer": "adamw", "target_performance": 1.0}
+        {"max_steps": max(steps, 1), "lr": lr, "optimizer": "adamw", "target_performance": 1.0}
     )
     return RunConfig(**data)
 

@@ -230,20 +230,22 @@ class CordsNetOptions(NetworkOptions):
         return self.engine == "dense"
 
     def resolved(self, name: str) -> Any:
-        """An architecture field: its value, else the preset's."""
+        """An architecture field: its value, else the preset's (channels and strides cut to
+        the number of areas, which is given, else the length of channels, else the preset's)."""
         value = getattr(self, name)
         if value is not None:
             return value
         if name == "areas" and self.channels is not None:
             return len(self.channels)
         preset = PRESETS[self.preset]
-        if name in ("channels", "strides") and self.areas is not None:
-            if self.areas > len(preset[name]):
+        if name in ("channels", "strides"):
+            areas = self.resolved("areas")
+            if areas > len(preset[name]):
                 raise ValueError(
-                    f"'{name}' must be given for {self.areas} areas (preset {self.preset} has "
+                    f"'{name}' must be given for {areas} areas (preset {self.preset} has "
                     f"{len(preset[name])})"
                 )
-            return preset[name][: self.areas]
+            return preset[name][:areas]
         return preset[name]
 
     def architecture(self) -> Architecture:
