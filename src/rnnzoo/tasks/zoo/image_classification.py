@@ -338,9 +338,9 @@ class ImageClassification(Task):
         batch_size = check_batch_size(batch_size)
         draws, _ = generators(seed, split, index)
         conditions = self._draw(draws, batch_size, split)
-        return self._stimuli(conditions)
+        return self.images_of(conditions)
 
-    def _stimuli(self, conditions: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def images_of(self, conditions: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Images (B, K, 1, S, S) after augmentation, resizing and standardisation, and their
         labels (B, K), from the conditions."""
         from rnnzoo.datasets.augment import AUGMENT_KEYS, apply_augmentations
@@ -375,7 +375,7 @@ class ImageClassification(Task):
 
     def build(self, conditions: dict[str, np.ndarray]) -> TrialBatch:
         p, k = self.params, self.params.n_images
-        stimuli, labels = self._stimuli(conditions)
+        stimuli, labels = self.images_of(conditions)
         batch_size = stimuli.shape[0]
         epochs, n_steps = self._epochs(batch_size)
         contrast = np.asarray(conditions["contrast"], dtype=np.float64)
