@@ -9,12 +9,12 @@ Run by hand (not in CI), with nice on a shared machine::
         [--out docs/benchmarks/cordsnet_table1] [--quick]
 
 1. ``staged``: `rnnzoo.training.train` with ``init=staged`` (stages 1-4, then fine-tuning) in
-   ``<out>/runs/staged``.
+   ``<runs>/staged`` (default out/bench/cordsnet_table1).
 2. The control budget, eq. 5 in steps: (time of stage 1 + time of stage 2) / (time of one
    training step of the recurrent network, measured on stage 3 of the same run) + the steps
    of stages 3, 4 and the fine-tuning.
 3. ``direct``: the same network, ``init=random``, trained for that many steps (same optimiser,
-   learning rate and batch) in ``<out>/runs/direct``.
+   learning rate and batch) in ``<runs>/direct``.
 4. Both networks, and the stage-1 CNN, on the whole Fashion-MNIST test set (10,000 images);
    noise robustness on the first 1,000.  Results: ``<out>/table1.json``, ``<out>/table1.md``,
    ``<out>/robustness.png``.
@@ -97,10 +97,13 @@ def cnn_test_accuracy(run_dir: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/cordsnet_table1"))
+    parser.add_argument("--runs", type=Path, default=Path("out/bench/cordsnet_table1"),
+                        help="folder of the two run directories (not committed)")
     parser.add_argument("--quick", action="store_true", help="a smoke test of the script")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    runs = args.out / "runs"
+    runs = args.runs
+    args.out.mkdir(parents=True, exist_ok=True)
     if runs.exists():
         shutil.rmtree(runs)
     runs.mkdir(parents=True)
