@@ -152,7 +152,13 @@ def load_images(
 ) -> ImageSet:
     """The ``split`` ("train", "validation", "test") of dataset ``name`` (see the module
     docstring for the split rule); the same arguments always give the same images in the
-    same order.  Files are read once per process."""
+    same order.  Files are read, and each split is cut, once per process (read-only
+    arrays)."""
+    return _load_split(name, split, split_seed, validation_size)
+
+
+@cache
+def _load_split(name: str, split: str, split_seed: int, validation_size: int | None) -> ImageSet:
     if name not in DATASETS:
         raise InvalidParameterError(f"'dataset' must be one of {', '.join(DATASETS)}; got {name!r}")
     if split not in SPLITS:
@@ -187,7 +193,10 @@ def load_images(
             "train": order[_DIGITS_TEST + n_val :],
         }
         index = parts[split]
-    return ImageSet(name, split, pixels[index], labels[index], index, classes)
+    images, chosen = pixels[index], labels[index]
+    for array in (images, chosen, index):
+        array.flags.writeable = False
+    return ImageSet(name, split, images, chosen, index, classes)
 
 
 def dataset_statistics(name: str) -> tuple[float, float]:
