@@ -50,8 +50,14 @@ def _step_time(fn, repeats: int) -> list[float]:
 def speed(repeats: int = 5) -> dict[str, Any]:
     from rnnzoo.models.cordsnet.reference import plain_loop_outputs
 
-    options = {"preset": "R2", "channels": [16, 16], "input_size": 14, "stem_kernel": 3,
-               "stem_stride": 2, "stem_pool": False}
+    options = {
+        "preset": "R2",
+        "channels": [16, 16],
+        "input_size": 14,
+        "stem_kernel": 3,
+        "stem_stride": 2,
+        "stem_pool": False,
+    }
     net = make_model("cordsnet", 1, 10, dt_ms=4, **options)
     steps, batch = 150, 32
     x = torch.zeros(steps, batch, 1)
@@ -71,14 +77,17 @@ def speed(repeats: int = 5) -> dict[str, Any]:
     for _ in range(repeats):  # interleaved, so both see the same machine load
         times["fused"] += _step_time(fused, 1)
         times["plain_loop"] += _step_time(plain, 1)
-    vector = {"dense": make_model("cordsnet", 1, 1, dt_ms=10, engine="dense"),
-              "conv": make_model("cordsnet", 1, 1, dt_ms=10, engine="conv")}
+    vector = {
+        "dense": make_model("cordsnet", 1, 1, dt_ms=10, engine="dense"),
+        "conv": make_model("cordsnet", 1, 1, dt_ms=10, engine="conv"),
+    }
     u = torch.randn(100, batch, 1)
 
     def vector_step(engine):
         def run():
             vector[engine].zero_grad()
             vector[engine](u).outputs.square().mean().backward()
+
         return run
 
     for engine in vector:
@@ -89,8 +98,13 @@ def speed(repeats: int = 5) -> dict[str, Any]:
             times[f"b3_{engine}"] += _step_time(vector_step(engine), 1)
     medians = {k: statistics.median(v) for k, v in times.items()}
     return {
-        "image_network": {**options, "dt_ms": 4, "steps": steps, "batch": batch,
-                          "units": net.state_size},
+        "image_network": {
+            **options,
+            "dt_ms": 4,
+            "steps": steps,
+            "batch": batch,
+            "units": net.state_size,
+        },
         "b3_network": {"preset": "b3", "steps": 100, "batch": batch},
         "median_s": medians,
         "all_s": times,
@@ -128,50 +142,75 @@ def memory() -> dict[str, Any]:
             net = make_model("cordsnet", 1, 10, dt_ms=2, memory=mode, **kw)
             measured[mode] = _saved_bytes(net, x, images)
         units = net.arch.units
-        rows.append({"preset": preset, "input_size": size, "steps": steps, "batch": batch,
-                     "units": units, "saved_bytes": measured,
-                     "floats_per_unit_step_store": measured["store"] / (4 * units * steps * batch)})
+        rows.append(
+            {
+                "preset": preset,
+                "input_size": size,
+                "steps": steps,
+                "batch": batch,
+                "units": units,
+                "saved_bytes": measured,
+                "floats_per_unit_step_store": measured["store"] / (4 * units * steps * batch),
+            }
+        )
     estimates = []
     for preset in ("R2", "R4", "R6", "R8"):
         options = CordsNetOptions(preset=preset, input_size=224, input_channels=3)
         estimate = memory_estimate(options, batch_size=1, steps=300)
-        estimates.append({"preset": preset, "units": options.n_hidden,
-                          "store_GB": estimate["store"] / 1e9,
-                          "recompute_GB": estimate["recompute"] / 1e9})
-    cpu = CordsNetOptions(preset="R2", channels=[16, 16], input_size=14, stem_kernel=3,
-                          stem_stride=2, stem_pool=False)
+        estimates.append(
+            {
+                "preset": preset,
+                "units": options.n_hidden,
+                "store_GB": estimate["store"] / 1e9,
+                "recompute_GB": estimate["recompute"] / 1e9,
+            }
+        )
+    cpu = CordsNetOptions(
+        preset="R2", channels=[16, 16], input_size=14, stem_kernel=3, stem_stride=2, stem_pool=False
+    )
     cpu_estimate = memory_estimate(cpu, batch_size=32, steps=150)
-    return {"measured": rows, "per_preset_224px_one_trial_300_steps": estimates,
-            "cpu_table1_config_batch32_150_steps": {
-                "store_MB": cpu_estimate["store"] / 1e6,
-                "recompute_MB": cpu_estimate["recompute"] / 1e6}}
+    return {
+        "measured": rows,
+        "per_preset_224px_one_trial_300_steps": estimates,
+        "cpu_table1_config_batch32_150_steps": {
+            "store_MB": cpu_estimate["store"] / 1e6,
+            "recompute_MB": cpu_estimate["recompute"] / 1e6,
+        },
+    }
 
 
 def arnoldi() -> dict[str, Any]:
     from rnnzoo.analysis.convolutional import conv_matrix, conv_operator, eigenpairs
 
-    small = make_model("cordsnet", 1, 1, dt_ms=10, channels=[8], grid_size=10, kernel_size=3,
-                       gain=1.0)
+    small = make_model(
+        "cordsnet", 1, 1, dt_ms=10, channels=[8], grid_size=10, kernel_size=3, gain=1.0
+    )
     dense = np.linalg.eigvals(conv_matrix(small))
     gaps = {}
     for which in ("LR", "LM"):
         pairs = eigenpairs(conv_operator(small), 20, which=which)
         gaps[which] = {
-            "max_relative_gap_to_dense": float(max(np.min(np.abs(dense - v)) / abs(v)
-                                                   for v in pairs.eigenvalues)),
+            "max_relative_gap_to_dense": float(
+                max(np.min(np.abs(dense - v)) / abs(v) for v in pairs.eigenvalues)
+            ),
             "max_residual": float(pairs.residuals.max()),
         }
-    big = make_model("cordsnet", 1, 1000, dt_ms=2, preset="R8", input_size=224,
-                     input_channels=3)
+    big = make_model("cordsnet", 1, 1000, dt_ms=2, preset="R8", input_size=224, input_channels=3)
     op = conv_operator(big, 0)
     tick = time.perf_counter()
     pairs = eigenpairs(op, 100, which="LR", tol=1e-8)
     total = time.perf_counter() - tick
-    return {"small": {"units": 800, **gaps},
-            "r8_area0": {"units": op.shape[0], "k": 100, "seconds": total,
-                         "applications": pairs.applications,
-                         "max_residual": float(pairs.residuals.max()),
-                         "spectral_abscissa": float(pairs.eigenvalues.real.max())}}
+    return {
+        "small": {"units": 800, **gaps},
+        "r8_area0": {
+            "units": op.shape[0],
+            "k": 100,
+            "seconds": total,
+            "applications": pairs.applications,
+            "max_residual": float(pairs.residuals.max()),
+            "spectral_abscissa": float(pairs.eigenvalues.real.max()),
+        },
+    }
 
 
 def regimes(out: Path) -> dict[str, Any]:
@@ -180,14 +219,25 @@ def regimes(out: Path) -> dict[str, Any]:
 
     rows = []
     for gain in (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0):
-        net = make_model("cordsnet", 1, 1, dt_ms=1, channels=[8], grid_size=8, kernel_size=3,
-                         activation="tanh", gain=gain)
+        net = make_model(
+            "cordsnet",
+            1,
+            1,
+            dt_ms=1,
+            channels=[8],
+            grid_size=8,
+            kernel_size=3,
+            activation="tanh",
+            gain=gain,
+        )
         regime = dynamical_regime(net, steps=2000, seed=0).summary()
         regime.pop("autocorrelation")
         rows.append(regime)
     plot_regimes(rows, out / "regimes.png")
-    return {"network": "one area, 8 channels on 8x8, 3x3 kernels, tanh, tau 10 ms, dt 1 ms",
-            "rows": rows}
+    return {
+        "network": "one area, 8 channels on 8x8, 3x3 kernels, tanh, tau 10 ms, dt 1 ms",
+        "rows": rows,
+    }
 
 
 def main() -> None:

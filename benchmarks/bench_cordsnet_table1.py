@@ -36,14 +36,36 @@ from rnnzoo.training import train
 from rnnzoo.training.config import run_config
 
 TASK_PARAMS = {"image_size": 14, "dt_ms": 4.0, "test_size": 10000}
-NETWORK = {"preset": "R2", "channels": [16, 16], "stem_kernel": 3, "stem_stride": 2,
-           "stem_pool": False}
-STAGES = {"stage1_steps": 2000, "stage1_lr": 0.05, "stage1_batch_size": 64,
-          "stage2_steps": 500, "stage2_lr": 1e-2, "stage2_batch_size": 32,
-          "stage3_steps": 150, "stage3_lr": 1e-3, "stage4_steps": 5, "stage4_lr": 1e-3}
-TRAIN = {"loss": "cross_entropy", "optimizer": "adamw", "lr": 1e-3, "batch_size": 32,
-         "eval_every": 50, "eval_batch_size": 256, "checkpoint_every": 100,
-         "target_performance": 1.0, "clip_grad_norm": 1.0}
+NETWORK = {
+    "preset": "R2",
+    "channels": [16, 16],
+    "stem_kernel": 3,
+    "stem_stride": 2,
+    "stem_pool": False,
+}
+STAGES = {
+    "stage1_steps": 2000,
+    "stage1_lr": 0.05,
+    "stage1_batch_size": 64,
+    "stage2_steps": 500,
+    "stage2_lr": 1e-2,
+    "stage2_batch_size": 32,
+    "stage3_steps": 150,
+    "stage3_lr": 1e-3,
+    "stage4_steps": 5,
+    "stage4_lr": 1e-3,
+}
+TRAIN = {
+    "loss": "cross_entropy",
+    "optimizer": "adamw",
+    "lr": 1e-3,
+    "batch_size": 32,
+    "eval_every": 50,
+    "eval_batch_size": 256,
+    "checkpoint_every": 100,
+    "target_performance": 1.0,
+    "clip_grad_norm": 1.0,
+}
 FINE_TUNE_STEPS = 200
 QUICK = {"stage1_steps": 30, "stage2_steps": 10, "stage3_steps": 3, "stage4_steps": 1}
 
@@ -54,11 +76,13 @@ def config(init: str, steps: int, quick: bool) -> Any:
     if quick:
         options.update(QUICK if init == "staged" else {})
         params["test_size"] = 64
-    return run_config({
-        "task": {"task": "image_classification", "version": "vanilla", "params": params},
-        "model": {"kind": "cordsnet", "options": options},
-        "train": {**TRAIN, "max_steps": steps, **({"eval_every": 2} if quick else {})},
-    })
+    return run_config(
+        {
+            "task": {"task": "image_classification", "version": "vanilla", "params": params},
+            "model": {"kind": "cordsnet", "options": options},
+            "train": {**TRAIN, "max_steps": steps, **({"eval_every": 2} if quick else {})},
+        }
+    )
 
 
 @torch.no_grad()
@@ -72,8 +96,11 @@ def test_accuracy(run_dir: Path, quick: bool) -> float:
     correct = []
     for start in range(0, grid.batch_size, 500):
         part = grid.select(np.arange(start, min(start + 500, grid.batch_size)))
-        out = net(torch.from_numpy(part.inputs), generator=torch.Generator(),
-                  **network_kwargs(part, "cpu")).outputs
+        out = net(
+            torch.from_numpy(part.inputs),
+            generator=torch.Generator(),
+            **network_kwargs(part, "cpu"),
+        ).outputs
         correct.append(task.performance(out, part))
     return float(np.mean(np.concatenate(correct)))
 
@@ -85,8 +112,9 @@ def cnn_test_accuracy(run_dir: Path) -> float:
 
     _, net, task = load_run(run_dir)
     cnn = matched_cnn(net)
-    cnn.load_state_dict(torch.load(run_dir / "stages" / "1_cnn" / "cnn.pt",
-                                   weights_only=True)["cnn"])
+    cnn.load_state_dict(
+        torch.load(run_dir / "stages" / "1_cnn" / "cnn.pt", weights_only=True)["cnn"]
+    )
     cnn.eval()
     conditions = task.test_conditions()
     images, labels = task.images_of(conditions)
@@ -97,8 +125,12 @@ def cnn_test_accuracy(run_dir: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/cordsnet_table1"))
-    parser.add_argument("--runs", type=Path, default=Path("out/bench/cordsnet_table1"),
-                        help="folder of the two run directories (not committed)")
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("out/bench/cordsnet_table1"),
+        help="folder of the two run directories (not committed)",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke test of the script")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -117,24 +149,37 @@ def main() -> None:
     control_steps = int(round(feedforward_s / per_step)) + rnn_steps
     direct = train(config("random", control_steps, args.quick), runs / "direct", progress=False)
     result = {
-        "task": TASK_PARAMS, "network": NETWORK, "stages": STAGES, "train": TRAIN,
+        "task": TASK_PARAMS,
+        "network": NETWORK,
+        "stages": STAGES,
+        "train": TRAIN,
         "fine_tune_steps": fine_tune,
-        "staged": {"test_accuracy": test_accuracy(runs / "staged", args.quick),
-                   "wall_clock_s": staged.wall_clock_s, "stages": stages,
-                   "recurrent_steps": rnn_steps,
-                   "cnn_test_accuracy": cnn_test_accuracy(runs / "staged")},
-        "control_rule": {"feedforward_s": feedforward_s, "seconds_per_recurrent_step": per_step,
-                         "control_steps": control_steps},
-        "direct": {"test_accuracy": test_accuracy(runs / "direct", args.quick),
-                   "wall_clock_s": direct.wall_clock_s, "steps": direct.steps},
+        "staged": {
+            "test_accuracy": test_accuracy(runs / "staged", args.quick),
+            "wall_clock_s": staged.wall_clock_s,
+            "stages": stages,
+            "recurrent_steps": rnn_steps,
+            "cnn_test_accuracy": cnn_test_accuracy(runs / "staged"),
+        },
+        "control_rule": {
+            "feedforward_s": feedforward_s,
+            "seconds_per_recurrent_step": per_step,
+            "control_steps": control_steps,
+        },
+        "direct": {
+            "test_accuracy": test_accuracy(runs / "direct", args.quick),
+            "wall_clock_s": direct.wall_clock_s,
+            "steps": direct.steps,
+        },
         "seed_table1_r2_fashion_mnist": {"direct": 74.17, "staged": 88.44},
     }
     from rnnzoo.analysis.cordsnet_plots import plot_robustness
     from rnnzoo.analysis.robustness import noise_robustness
 
     levels = (0.0, 0.5, 1.0, 2.0, 4.0)
-    result["robustness"] = noise_robustness(runs / "staged", levels,
-                                            n_images=64 if args.quick else 1000)
+    result["robustness"] = noise_robustness(
+        runs / "staged", levels, n_images=64 if args.quick else 1000
+    )
     plot_robustness(result["robustness"], args.out / "robustness.png")
     result["benchmark_wall_clock_s"] = time.perf_counter() - tick
     (args.out / "table1.json").write_text(json.dumps(result, indent=2) + "\n")

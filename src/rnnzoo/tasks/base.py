@@ -213,7 +213,15 @@ class Task:
         """
         batch_size = check_batch_size(batch_size)
         draws, noise = generators(seed, split, index)
-        return self._with_noise(self.build(self.sample_conditions(draws, batch_size)), noise)
+        conditions = self.sample_split_conditions(draws, batch_size, split)
+        return self._with_noise(self.build(conditions), noise)
+
+    def sample_split_conditions(
+        self, rng: np.random.Generator, batch_size: int, split: str
+    ) -> dict[str, np.ndarray]:
+        """The draws of a batch of the ``split`` stream: `sample_conditions` for every task
+        whose trials do not depend on the split (image tasks draw from the split's images)."""
+        return self.sample_conditions(rng, batch_size)
 
     def batches(self, batch_size: int, seed: int, *, split: str = "train"):
         """Endless stream of batches: batch k is ``generate(batch_size, seed, split=split, index=k)``."""

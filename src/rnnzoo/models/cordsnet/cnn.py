@@ -17,6 +17,7 @@ borders).  `FoldedCNN` computes exactly what the CNN computes in eval mode.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -90,20 +91,37 @@ class MatchedCNN(nn.Module):
         )
         xs: list[Tensor] = []
         for i, area in enumerate(arch.areas):
-            if i == 0:
-                h = stem
-            else:
-                h = xs[i - 1]
-                if area.skip == "stem":
-                    h = h + conv_same(stem, self.stem_skip, area.skip_stride, 1)
-                elif area.skip == "identity":
-                    h = h + xs[i - 2]
-                elif area.skip == "project":
-                    p = conv_same(xs[i - 2], self.skips[str(i)], area.skip_stride, 1)
-                    h = h + self.skip_norms[str(i)](p)
+            h = area_input(arch, i, stem, xs, self.stem_skip, self._projection)
             a = self.in_norms[i](conv_same(h, self.inputs[i], area.stride, 1))
             xs.append(torch.relu(self.rec_norms[i](conv_same(a, self.recurrent[i], 1, 1))))
         return _pooled_logits(arch, xs, self.w_out, self.b_out)
+
+    def _projection(self, i: int, x: Tensor) -> Tensor:
+        area = self.arch.areas[i]
+        return self.skip_norms[str(i)](conv_same(x, self.skips[str(i)], area.skip_stride, 1))
+
+
+def area_input(
+    arch: Architecture,
+    i: int,
+    stem: Tensor,
+    xs: list[Tensor],
+    stem_skip: Tensor | None,
+    projection: Callable[[int, Tensor], Tensor],
+) -> Tensor:
+    """h_i of the feed-forward twin: the stem for area 0, else x_{i-1} plus the residual
+    (P of the stem, x_{i-2}, or ``projection(i, x_{i-2})``)."""
+    area = arch.areas[i]
+    if i == 0:
+        return stem
+    h = xs[i - 1]
+    if area.skip == "stem":
+        h = h + conv_same(stem, stem_skip, area.skip_stride, 1)
+    elif area.skip == "identity":
+        h = h + xs[i - 2]
+    elif area.skip == "project":
+        h = h + projection(i, xs[i - 2])
+    return h
 
 
 def _pooled_logits(arch: Architecture, xs: list[Tensor], w_out: Tensor, b_out: Tensor) -> Tensor:
@@ -141,7 +159,7 @@ class FoldedCNN:
         out: dict[str, list[Tensor]] = {"drive": [], "pre": [], "x": []}
         xs = out["x"]
         for i, area in enumerate(arch.areas):
-            h = self.area_input(i, stem, xs)
+            h = area_input(arch, i, stem, xs, self.stem_skip, self._projection)
             drive = conv_same(h, self.inputs[i], area.stride, 1)
             pre = conv_same(drive + self.in_bias[i], self.recurrent[i], 1, 1) + self.rec_bias[i]
             out["drive"].append(drive)
@@ -149,20 +167,9 @@ class FoldedCNN:
             xs.append(torch.relu(pre))
         return _pooled_logits(arch, xs, self.w_out, self.b_out), out
 
-    def area_input(self, i: int, stem: Tensor, xs: list[Tensor]) -> Tensor:
-        """h_i (without the folded shifts, which live in in_bias) from the stem and the
-        activations of the areas before."""
+    def _projection(self, i: int, x: Tensor) -> Tensor:
         area = self.arch.areas[i]
-        if i == 0:
-            return stem
-        h = xs[i - 1]
-        if area.skip == "stem":
-            h = h + conv_same(stem, self.stem_skip, area.skip_stride, 1)
-        elif area.skip == "identity":
-            h = h + xs[i - 2]
-        elif area.skip == "project":
-            h = h + conv_same(xs[i - 2], self.skips[str(i)], area.skip_stride, 1)
-        return h
+        return conv_same(x, self.skips[str(i)], area.skip_stride, 1)
 
 
 @torch.no_grad()

@@ -253,19 +253,11 @@ class ImageClassification(Task):
         return StatePenalty(self.params.spontaneous_penalty, "spontaneous", "return")
 
     # ---- generation ----------------------------------------------------------------------
-    def generate(
-        self,
-        batch_size: int,
-        seed: int | np.random.Generator,
-        *,
-        split: str = "train",
-        index: int = 0,
-    ) -> TrialBatch:
-        """As `Task.generate`; the images come from the split of the stream."""
-        batch_size = check_batch_size(batch_size)
-        draws, noise = generators(seed, split, index)
-        conditions = self._draw(draws, batch_size, split)
-        return self._with_noise(self.build(conditions), noise)
+    def sample_split_conditions(
+        self, rng: np.random.Generator, batch_size: int, split: str
+    ) -> dict[str, np.ndarray]:
+        """Images of the stream's split (train batches from the train split, ...)."""
+        return self._draw(rng, batch_size, split)
 
     def sample_conditions(self, rng: np.random.Generator, batch_size: int) -> dict[str, np.ndarray]:
         return self._draw(rng, batch_size, "train")
