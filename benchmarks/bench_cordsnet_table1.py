@@ -146,7 +146,7 @@ def main() -> None:
     per_step = stages["3_linear"]["wall_clock_s"] / stages["3_linear"]["steps"]
     rnn_steps = sum(stages[s]["steps"] for s in ("3_linear", "4_anneal")) + staged.steps
     feedforward_s = stages["1_cnn"]["wall_clock_s"] + stages["2_steady_state"]["wall_clock_s"]
-    control_steps = int(round(feedforward_s / per_step)) + rnn_steps
+    control_steps = round(feedforward_s / per_step) + rnn_steps
     direct = train(config("random", control_steps, args.quick), runs / "direct", progress=False)
     result = {
         "task": TASK_PARAMS,
