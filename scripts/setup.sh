@@ -4,6 +4,9 @@
 # The GUI's browser tests drive Debian's Chromium (/usr/bin/chromium) through Playwright; it is
 # installed with apt-get when missing (as root, or through sudo). Never `playwright install`.
 # `--no-browser` skips it (the main job needs no browser).
+# The image tasks read Fashion-MNIST from Debian's dataset-fashion-mnist package
+# (/usr/share/datasets/fashion-mnist), installed the same way when missing (nothing is
+# downloaded by the code itself).
 set -euo pipefail
 browser=yes
 [ "${1:-}" = "--no-browser" ] && browser=no
@@ -20,21 +23,35 @@ fi
 # only load them; without a compiler the PyTorch path is used
 .venv/bin/python -m rnnzoo.models.kernels || echo "setup: fused kernels not built; using the PyTorch path"
 
-if [ "$browser" = yes ] && [ ! -x /usr/bin/chromium ]; then
+# apt_install PACKAGE PATH WHY: install a Debian package (as root or through sudo) unless PATH
+# exists; fails loudly when it cannot.
+updated=no
+apt_install() {
+    local package="$1" path="$2" why="$3"
+    [ -e "$path" ] && return 0
     if [ "$(id -u)" -eq 0 ]; then
         as_root=()
     elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
         as_root=(sudo -n)
     else
-        echo "setup: /usr/bin/chromium is missing and cannot be installed (not root, no sudo);" \
-            "install it with: apt-get install -y chromium" >&2
+        echo "setup: $path is missing and cannot be installed (not root, no sudo);" \
+            "install it with: apt-get install -y $package" >&2
         exit 1
     fi
-    echo "setup: installing Chromium for the GUI's browser tests (apt-get install chromium)"
-    "${as_root[@]}" apt-get update -qq
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    if [ ! -x /usr/bin/chromium ]; then
-        echo "setup: apt-get did not install /usr/bin/chromium" >&2
+    echo "setup: installing $package for $why (apt-get install $package)"
+    if [ "$updated" = no ]; then
+        "${as_root[@]}" apt-get update -qq
+        updated=yes
+    fi
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+    if [ ! -e "$path" ]; then
+        echo "setup: apt-get did not install $path" >&2
         exit 1
     fi
+}
+
+if [ "$browser" = yes ]; then
+    apt_install chromium /usr/bin/chromium "the GUI's browser tests"
 fi
+apt_install dataset-fashion-mnist /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz \
+    "the image tasks (Fashion-MNIST)"

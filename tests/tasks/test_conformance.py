@@ -35,6 +35,8 @@ def batch_hash(batch) -> str:
     for key in sorted(batch.conditions):
         h.update(key.encode())
         h.update(np.round(batch.conditions[key].astype(np.float64), 5).tobytes())
+    if batch.stimuli is not None:  # image tasks: the images themselves
+        h.update(np.round(batch.stimuli.astype(np.float64), 4).tobytes())
     return h.hexdigest()[:16]
 
 

@@ -56,17 +56,21 @@ class Simulation(NamedTuple):
 
 
 def simulate(
-    net: Network, inputs: np.ndarray, initial_state: np.ndarray | None = None
+    net: Network,
+    inputs: np.ndarray,
+    initial_state: np.ndarray | None = None,
+    stimuli: np.ndarray | None = None,
 ) -> Simulation:
     """Run a standalone ``net`` without noise on ``inputs`` (T, B, I) from ``initial_state``
-    (B, S) (zeros when None)."""
+    (B, S) (zeros when None); ``stimuli`` (B, K, C, H, W) for image tasks."""
     if net.config.ensemble is not None:
         raise InvalidParameterError("simulate needs a standalone network; use net.member(i)")
     dtype = next(net.parameters()).dtype
     x = torch.as_tensor(np.asarray(inputs), dtype=dtype)
     h0 = None if initial_state is None else torch.as_tensor(initial_state, dtype=dtype)
     with torch.no_grad():
-        out = net(x, initial_state=h0, return_states=True, noise=False)
+        extra = {} if stimuli is None else {"stimuli": torch.as_tensor(stimuli, dtype=dtype)}
+        out = net(x, initial_state=h0, return_states=True, noise=False, **extra)
         rates = net.rates(out.states.unsqueeze(0))[0]
     return Simulation(
         out.states.double().numpy(), rates.double().numpy(), out.outputs.double().numpy()

@@ -165,6 +165,13 @@ def analyze_run(
 def _analyze(
     run_dir, out: Path, config, net, task, member, batch, latent, seed: int, settings
 ) -> dict[str, Any]:
+    if net.kind == "cordsnet":  # convolutional: its own toolkit (rnnzoo.analysis.cordsnet_run)
+        from rnnzoo.analysis.cordsnet_run import analyze_cordsnet_run
+
+        member_index = member if member is not None else 0
+        return _finite(
+            analyze_cordsnet_run(config, net, task, batch, out, Path(run_dir), member_index, seed)
+        )
     rest = resting_input(batch)
     fp_input = constant_input(settings.fp_input, tuple(batch.input_names), rest)
     warnings = training_warnings(run_dir)

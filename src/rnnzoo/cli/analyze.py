@@ -113,6 +113,13 @@ def _run(
         print_json(summary)
         return
     folder = out if out is not None else run_dir / "analysis"
+    if "areas" in summary:  # a CordsNet (rnnzoo.analysis.cordsnet_run)
+        abscissa = [a["spectrum"].get("spectral_abscissa") for a in summary["areas"]]
+        typer.echo(
+            f"{len(summary['areas'])} areas, performance {summary['performance']:.3f}, largest "
+            f"Re(eig W_rec) per area {abscissa}; written to {folder}"
+        )
+        return
     typer.echo(
         f"{summary['n_fixed_points']} fixed points ({summary['n_stable']} stable), "
         f"participation ratio {summary['participation_ratio']:.2f}; written to {folder}"

@@ -202,3 +202,31 @@ def _report(source: Path, out: Path) -> None:
     paths = write_report(rows, out, title)
     for path in paths.values():
         typer.echo(str(path))
+
+
+@app.command("similarity")
+def similarity(
+    file: SweepFile,
+    reference: Annotated[
+        str, typer.Option("--reference", help="model label the others are compared with")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="folder for distances.md and .csv")],
+) -> None:
+    """Mean Procrustes distance of each model's trained networks to the reference model's
+    (seed 004 Table S2), per task and activation."""
+    _similarity(file, reference, out)
+
+
+@one_line_errors
+def _similarity(file: Path, reference: str, out: Path) -> None:
+    import torch
+
+    from rnnzoo.bench.similarity import architecture_distances, write_distances
+    from rnnzoo.bench.sweep import load_sweep
+
+    torch.set_num_threads(1)
+    if out.exists() and not out.is_dir():
+        raise InvalidParameterError(f"'--out': '{out}' is a file, not a folder")
+    rows = architecture_distances(load_sweep(file), reference)
+    for path in write_distances(rows, out, reference).values():
+        typer.echo(str(path))

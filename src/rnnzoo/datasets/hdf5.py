@@ -4,6 +4,7 @@ Layout of a file::
 
     /inputs (T, B, I) float32     /targets (T, B, O) float32     /weights (T, B, O) float32
     /lengths (B,) int64           /epochs/<name> (B, 2) int64    /conditions/<name> (B, ...)
+    /stimuli (B, K, C, H, W) float32 (image tasks only)
     attributes: format, format_version, rnnzoo_version, config (JSON), seed, split, index,
                 batch_size, dt_ms, input_names (JSON), output_names (JSON)
 
@@ -59,6 +60,8 @@ def save_batch(batch: TrialBatch, path: str | os.PathLike[str], **provenance: An
                 chunks=True if getattr(batch, name).size else None,
             )
         f.create_dataset("lengths", data=batch.lengths)
+        if batch.stimuli is not None:
+            f.create_dataset("stimuli", data=batch.stimuli, compression="gzip", compression_opts=4)
         for group, items in (("epochs", batch.epochs), ("conditions", batch.conditions)):
             g = f.create_group(group)
             for key, value in items.items():
@@ -134,6 +137,7 @@ def load_batch(path: str | os.PathLike[str]) -> TrialBatch:
             output_names=tuple(attrs["output_names"]),
             dt_ms=float(attrs["dt_ms"]),
             config=attrs["config"],
+            stimuli=f["stimuli"][...] if "stimuli" in f else None,
         )
 
 

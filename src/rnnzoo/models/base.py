@@ -75,6 +75,7 @@ class Network(nn.Module):
     # sizes for the memory estimate made before a network is built (rnnzoo.training.budget):
     weight_blocks: ClassVar[int] = 1  # N x N recurrent matrices per member (gates)
     activation_bytes: ClassVar[int] = 34  # kept per unit, trial and step (forward + backward)
+    accepts_stimuli: ClassVar[bool] = False  # takes images (TrialBatch.stimuli) in forward
 
     def __init__(self, config: ModelConfig, options: NetworkOptions) -> None:
         super().__init__()
@@ -83,6 +84,20 @@ class Network(nn.Module):
         self.n_models = config.ensemble or 1
 
     # --- subclass interface -------------------------------------------------------------
+    @classmethod
+    def options_for_task(
+        cls, options: dict[str, Any], stimulus_shape: tuple[int, ...] | None
+    ) -> dict[str, Any]:
+        """The options to build for a task whose trials hold images of ``stimulus_shape``
+        (K, C, H, W), or None for vector inputs.  Kinds that do not see images refuse image
+        tasks; kinds that do fill in the image geometry."""
+        if stimulus_shape is not None:
+            raise InvalidParameterError(
+                f"model kind '{cls.kind}' does not see images and this task shows images "
+                "(stimuli): use a kind that does, e.g. --model cordsnet"
+            )
+        return dict(options)
+
     @property
     def state_size(self) -> int:
         """S: size of the dynamical state (N, or 2N for the LSTM's [h, c])."""
@@ -106,6 +121,11 @@ class Network(nn.Module):
         """The activity the readout sees, from states (M, ..., S) -> (M, ..., N)."""
         raise NotImplementedError
 
+    def flops_per_time_step(self, batch_size: int) -> float:
+        """Training FLOPs of one time step for ``batch_size`` trials: 6 M B N^2 (the recurrent
+        product, forward 2 B N^2 plus backward 4 B N^2, per member)."""
+        return 6.0 * self.n_models * batch_size * self.options.n_hidden**2
+
     def readout(self, states: Tensor) -> Tensor:
         """Outputs after the readout activation from states (M, ..., S) -> (M, ..., O)."""
         raise NotImplementedError
@@ -119,6 +139,7 @@ class Network(nn.Module):
         return_states: bool = False,
         generator: torch.Generator | None = None,
         noise: bool | None = None,
+        stimuli: Tensor | None = None,
     ) -> NetworkOutput:
         """Run the network over a batch of trials.
 
@@ -127,7 +148,13 @@ class Network(nn.Module):
         noise: add the network's input and recurrent noise; None follows the module's mode as
         torch does for dropout (on after ``net.train()``, the default; off after
         ``net.eval()``).
+        stimuli: images (B, K, C, H, W) of image tasks, for kinds that see images only.
         """
+        if stimuli is not None:
+            raise InvalidParameterError(
+                f"model kind '{self.kind}' does not see images; this task shows images "
+                "(stimuli): use a kind that does, e.g. --model cordsnet"
+            )
         x = self._check_inputs(inputs)
         initial = None if initial_state is None else self._check_state(initial_state, x.shape[2])
         with_noise = self.training if noise is None else bool(noise)
@@ -156,8 +183,10 @@ class Network(nn.Module):
         return single
 
     def _member_options(self, index: int) -> dict[str, Any]:
+        from rnnzoo.models.registry import per_member_options
+
         options = dict(self.config.options)
-        for name in self.Options.per_member_names():
+        for name in per_member_options(type(self.options)):
             if isinstance(options.get(name), list):
                 options[name] = options[name][index]
         return options

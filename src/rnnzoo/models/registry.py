@@ -69,10 +69,21 @@ def make_model(
         )
     except ValidationError as exc:
         raise InvalidParameterError(parse_validation_error(kind, ModelConfig, exc)) from None
-    for name in cls.Options.per_member_names():
+    for name in per_member_options(cls.Options):
         if isinstance(getattr(parsed, name), list):
             parsed.per_member(name, ensemble or 1)
     return cls(config, parsed)
+
+
+def per_member_options(options: type) -> list[str]:
+    """Names of the options marked per member (one value or one per ensemble member); other
+    list-valued options (e.g. cordsnet's channels) are one value for every member."""
+    names = []
+    for name, info in options.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("per_member"):
+            names.append(name)
+    return names
 
 
 def from_config(config: ModelConfig | dict[str, Any]) -> Network:
@@ -138,6 +149,7 @@ def _load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
+        import rnnzoo.models.cordsnet
         import rnnzoo.models.gated
         import rnnzoo.models.leaky  # noqa: F401  (registers the leaky networks)
     from rnnzoo.plugins import load_plugins

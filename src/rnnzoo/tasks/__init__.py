@@ -7,7 +7,7 @@
 (16, 3)
 """
 
-from rnnzoo.tasks.base import Metric, Task, TaskCard, Version
+from rnnzoo.tasks.base import Metric, StatePenalty, Task, TaskCard, Version
 from rnnzoo.tasks.batch import TrialBatch
 from rnnzoo.tasks.compose import MultiTask, compose
 from rnnzoo.tasks.params import TaskParams, ms_field
@@ -27,6 +27,7 @@ __all__ = [
     "Fixed",
     "Metric",
     "MultiTask",
+    "StatePenalty",
     "Task",
     "TaskCard",
     "TaskParams",

@@ -54,6 +54,21 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class StatePenalty:
+    """A loss term on the network's state, declared by a task (seed 004 eq. 4's spontaneous
+    penalty): ``weight`` times the mean squared deviation of the state over the steps of epoch
+    ``window_epoch`` from the state at the end of epoch ``reference_epoch`` (averaged over
+    steps, units of each state group, then groups; see `rnnzoo.training.protocol`).  With
+    ``detach_reference`` the reference epoch runs without gradient, as the seed lets the
+    network settle to its spontaneous state before the stimulus."""
+
+    weight: float
+    reference_epoch: str
+    window_epoch: str
+    detach_reference: bool = True
+
+
+@dataclass(frozen=True)
 class TaskCard:
     """What a user needs to cite and reproduce a task."""
 
@@ -211,6 +226,17 @@ class Task:
 
     # ---- public API -----------------------------------------------------------------------
     @property
+    def stimulus_shape(self) -> tuple[int, int, int, int] | None:
+        """(K, C, H, W) of the images each trial holds (`TrialBatch.stimuli`; the first K
+        inputs are their presentation), or None for tasks with vector inputs only."""
+        return None
+
+    @property
+    def state_penalty(self) -> StatePenalty | None:
+        """A loss term on the network state this task's protocol asks for, or None."""
+        return None
+
+    @property
     def n_inputs(self) -> int:
         """I, the number of input channels."""
         return len(self.input_names)
@@ -248,7 +274,15 @@ class Task:
         """
         batch_size = check_batch_size(batch_size)
         draws, noise = generators(seed, split, index)
-        return self._with_noise(self.build(self.sample_conditions(draws, batch_size)), noise)
+        conditions = self.sample_split_conditions(draws, batch_size, split)
+        return self._with_noise(self.build(conditions), noise)
+
+    def sample_split_conditions(
+        self, rng: np.random.Generator, batch_size: int, split: str
+    ) -> dict[str, np.ndarray]:
+        """The draws of a batch of the ``split`` stream: `sample_conditions` for every task
+        whose trials do not depend on the split (image tasks draw from the split's images)."""
+        return self.sample_conditions(rng, batch_size)
 
     def batches(self, batch_size: int, seed: int, *, split: str = "train"):
         """Endless stream of batches: batch k is ``generate(batch_size, seed, split=split, index=k)``."""
@@ -323,6 +357,7 @@ class Task:
         lengths: np.ndarray,
         epochs: dict[str, np.ndarray],
         conditions: dict[str, np.ndarray],
+        stimuli: np.ndarray | None = None,
     ) -> TrialBatch:
         """Assemble a batch; zeroes everything on padding steps."""
         padding = (np.arange(inputs.shape[0])[:, None] >= lengths[None, :])[:, :, None]
@@ -346,6 +381,7 @@ class Task:
             output_names=tuple(self.output_names),
             dt_ms=float(self.params.dt_ms),
             config=self.config(),
+            stimuli=None if stimuli is None else np.ascontiguousarray(stimuli, dtype=np.float32),
         )
 
     def _with_noise(self, batch: TrialBatch, rng: np.random.Generator) -> TrialBatch:

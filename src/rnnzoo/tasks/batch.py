@@ -27,6 +27,11 @@ class TrialBatch:
         defines the trial (durations in steps, stimulus values, choices...).
     dt_ms : sampling period in ms.
     config : the task configuration that made the batch ({"task", "version", "params"}).
+    stimuli : None, or float32 ndarray of shape (B, K, C, H, W): images held once per trial
+        (never copied T times).  The first K input channels are then their presentation:
+        ``inputs[t, b, k]`` is the contrast (0 = off, 1 = as stored) with which image k of
+        trial b is shown at step t; networks that see images build their drive from both
+        (`rnnzoo.models.cordsnet`).  The other input channels are ordinary inputs.
     """
 
     inputs: np.ndarray
@@ -39,6 +44,7 @@ class TrialBatch:
     output_names: tuple[str, ...]
     dt_ms: float
     config: dict[str, Any] = field(default_factory=dict)
+    stimuli: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n_steps, batch_size = self.inputs.shape[:2]
@@ -56,6 +62,20 @@ class TrialBatch:
             raise ValueError("channel names do not match the number of channels")
         if self.lengths.shape != (batch_size,):
             raise ValueError(f"lengths must have shape ({batch_size},); got {self.lengths.shape}")
+        if self.stimuli is not None and (
+            self.stimuli.ndim != 5
+            or self.stimuli.shape[0] != batch_size
+            or self.stimuli.shape[1] > self.inputs.shape[2]
+        ):
+            raise ValueError(
+                f"stimuli must have shape (B={batch_size}, K, C, H, W) with K <= "
+                f"{self.inputs.shape[2]} inputs; got {self.stimuli.shape}"
+            )
+
+    @property
+    def n_stimuli(self) -> int:
+        """K, the number of images per trial (0 without stimuli)."""
+        return 0 if self.stimuli is None else int(self.stimuli.shape[1])
 
     @property
     def n_steps(self) -> int:
@@ -97,6 +117,7 @@ class TrialBatch:
             output_names=self.output_names,
             dt_ms=self.dt_ms,
             config=self.config,
+            stimuli=None if self.stimuli is None else self.stimuli[index],
         )
 
     def equals(self, other: TrialBatch) -> bool:
@@ -109,6 +130,9 @@ class TrialBatch:
         arrays = ("inputs", "targets", "weights", "lengths")
         same = all(np.array_equal(getattr(self, a), getattr(other, a)) for a in arrays)
         same &= all(np.array_equal(self.epochs[k], other.epochs[k]) for k in self.epochs)
+        same &= (self.stimuli is None) == (other.stimuli is None) and (
+            self.stimuli is None or np.array_equal(self.stimuli, other.stimuli)
+        )
         same &= all(
             np.array_equal(
                 self.conditions[k],

@@ -70,6 +70,11 @@ class MultiTask:
         self.tasks = tuple(tasks)
         if not self.tasks or not all(isinstance(t, Task) for t in self.tasks):
             raise InvalidParameterError("compose: 'tasks' must be a non-empty list of tasks")
+        shown = [t.name for t in self.tasks if t.stimulus_shape is not None]
+        if shown:
+            raise InvalidParameterError(
+                f"compose: tasks that show images ({', '.join(shown)}) cannot be composed"
+            )
         self.labels = tuple(labels) if labels is not None else self._default_labels()
         if len(self.labels) != len(self.tasks) or len(set(self.labels)) != len(self.labels):
             raise InvalidParameterError(

@@ -56,7 +56,12 @@ def task_dt_ms(task: Any) -> float:
 
 def build_network(config: RunConfig, task: Any) -> Network:
     """The freshly initialised network of a run config for ``task``."""
+    from rnnzoo.models import get_model_class
+
     spec = config.model
+    options = get_model_class(spec.kind).options_for_task(
+        spec.options, getattr(task, "stimulus_shape", None)
+    )
     return make_model(
         spec.kind,
         task.n_inputs,
@@ -64,7 +69,7 @@ def build_network(config: RunConfig, task: Any) -> Network:
         dt_ms=task_dt_ms(task),
         ensemble=spec.ensemble,
         seed=config.train.seed,
-        **spec.options,
+        **options,
     )
 
 

@@ -10,6 +10,7 @@ import torch
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network
 from rnnzoo.models.base import seeded_generator
+from rnnzoo.training.protocol import network_kwargs
 
 
 def ensemble_statistic(performance: np.ndarray, statistic: str) -> float:
@@ -68,7 +69,7 @@ def evaluate_network(
         batch = task.generate(batch_size, seed, split=split, index=index)
     inputs = torch.from_numpy(batch.inputs).to(device)
     gen = seeded_generator(seed, 2, index, device=device)
-    outputs = net(inputs, generator=gen, noise=True).outputs  # with the network noise
+    outputs = net(inputs, generator=gen, noise=True, **network_kwargs(batch, device)).outputs
     if net.config.ensemble is None:
         outputs = outputs.unsqueeze(1)
     outputs = outputs.cpu()

@@ -18,6 +18,7 @@ from rnnzoo.models import load_model
 from rnnzoo.training.build import build_task
 from rnnzoo.training.config import RunConfig
 from rnnzoo.training.metrics import METRICS_FILE, read_metrics
+from rnnzoo.training.protocol import network_kwargs
 from rnnzoo.training.report_curves import curve_data, draw_curves
 
 
@@ -35,9 +36,15 @@ def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[s
     net = load_model(run_dir / "model.safetensors")
     if net.config.ensemble is not None:
         net = net.member(0)
-    batch = task.generate(max(n_trials, 64), seed, split="test")
+    # large (convolutional) networks: fewer trials for the PCA, whose states are (T, B, S)
+    batch = task.generate(max(n_trials, 64 if net.state_size <= 4096 else 8), seed, split="test")
     with torch.no_grad():
-        out = net(torch.from_numpy(batch.inputs), return_states=True, generator=torch.Generator())
+        out = net(
+            torch.from_numpy(batch.inputs),
+            return_states=True,
+            generator=torch.Generator(),
+            **network_kwargs(batch, "cpu"),
+        )
     rates = net.rates(out.states.unsqueeze(0))[0].numpy().astype(np.float64)  # (T, B, N)
     mean = rates[batch.valid].mean(axis=0)  # trial steps only: padding is not activity
     _, s, vt = np.linalg.svd(rates[batch.valid] - mean, full_matrices=False)

@@ -132,6 +132,10 @@ class Trainer:
         check_run_fits(config, self.curriculum.extremes(self.task), self.device)
         self.fresh_network = net is None  # the rule initialises it (learner.begin)
         if net is None:
+            if config.model.options.get("init") == "staged":
+                raise InvalidParameterError(
+                    "init=staged runs through rnnzoo.training.train (its stages build the network)"
+                )
             net = build_network(config, self.task)
         else:
             check_fits(net, config, self.task)
@@ -535,6 +539,10 @@ def train(
     overrides the configured method object (tests); ``callback`` gets {"step", "loss",
     "eval"} after every step.
     """
+    from rnnzoo.training.staged import is_staged, train_staged
+
+    if is_staged(config):  # seed 004's staged initialisation, then this run (training.staged)
+        return train_staged(config, out, resume=resume, db=db, progress=progress, callback=callback)
     trainer = Trainer(config, out, method=method, db=db, progress=progress, callback=callback)
     result = trainer.run(resume=resume)
     if report and out is not None and result.status in ("reached", "max_steps"):

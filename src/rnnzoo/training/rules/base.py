@@ -107,6 +107,13 @@ class Learner:
     def check(cls, params: RuleParams, context: LearnerContext) -> None:
         """Raise a one-line `InvalidParameterError` when this rule cannot train the context's
         network with its settings (called before any training or file writing)."""
+        from rnnzoo.training.protocol import needs_protocol
+
+        if needs_protocol(context.task()):
+            raise InvalidParameterError(
+                f"rule '{cls.name}' trains on vector inputs without a state penalty; this task "
+                "shows images or adds a state penalty (seed 004): use rule 'bptt'"
+            )
         method_name = getattr(context.method, "name", "control")
         if method_name != "control":
             raise InvalidParameterError(

@@ -25,6 +25,7 @@ from rnnzoo.training.losses import (
     member_grad_norms,
     weight_penalty,
 )
+from rnnzoo.training.protocol import needs_protocol, protocol_outputs
 from rnnzoo.training.rules.base import Divergence, Learner, LearnerContext, RuleCard, RuleParams
 
 
@@ -128,6 +129,11 @@ class BPTT(GradientLearner):
             )
         if hasattr(method, "check"):
             method.check(context.net)
+        if _needs_states(context.train) and needs_protocol(context.task()):
+            raise InvalidParameterError(
+                "'l1_activity'/'l2_activity' are not available on tasks with images or a state "
+                "penalty"
+            )
 
     def _member_axis(self, x: Tensor) -> Tensor:
         return x if self.net.config.ensemble is not None else x.unsqueeze(1)
@@ -136,7 +142,11 @@ class BPTT(GradientLearner):
         """Per-member training loss (M,) on ``batch`` under the method's dynamics."""
         ctx, tc = self.context, self.context.train
         inputs, targets, weights = batch_tensors(batch, ctx.device)
-        if self.needs_states:
+        penalty = None
+        if needs_protocol(ctx.task()):  # images and/or a state penalty (seed 004)
+            outputs, penalty = protocol_outputs(self.net, ctx.task(), batch, ctx.device, ctx.noise)
+            outputs = self._member_axis(outputs)
+        elif self.needs_states:
             out = self.net(inputs, return_states=True, generator=ctx.noise)
             outputs = self._member_axis(out.outputs)
             states = self._member_axis(out.states)
@@ -156,6 +166,8 @@ class BPTT(GradientLearner):
             loss = loss + weight_penalty(self.net, tc.l1_weights, tc.l2_weights, self.n_models)
         if self.needs_states:
             loss = loss + activity_penalty(rates, weights, tc.l1_activity, tc.l2_activity)
+        if penalty is not None:
+            loss = loss + penalty
         self._losses = loss
         return loss
 
@@ -166,13 +178,13 @@ class BPTT(GradientLearner):
         self._losses = None
 
     def flops(self, batch: Any, progress: float) -> float:
-        """6 M B N^2 per recurrent update (forward 2, backward 4), counting the updates the
-        method runs (CD: coarse steps)."""
+        """The network's operations per time step (the leaky networks: 6 M B N^2, forward 2 and
+        backward 4) times the recurrent updates the method runs (CD: coarse steps)."""
         updates = batch.n_steps
         method = self.context.method
         if hasattr(method, "recurrent_steps"):
             updates = method.recurrent_steps(batch.n_steps, progress)
-        return 6.0 * self.n_models * batch.batch_size * updates * self.net.options.n_hidden**2
+        return updates * self.net.flops_per_time_step(batch.batch_size)
 
 
 def _needs_states(train: Any) -> bool:
