@@ -13,6 +13,7 @@ import numpy as np
 from rnnzoo._atomic import atomic_path
 from rnnzoo.analysis import plots
 from rnnzoo.analysis.fixed_points import FixedPoints, fixed_points_from_trajectories
+from rnnzoo.analysis.large import LARGE_NEURONS, is_large_low_rank
 from rnnzoo.analysis.latent_circuit import fit_latent_circuit, perturbation_test
 from rnnzoo.analysis.network import Simulation, is_continuous, simulate, single_network
 from rnnzoo.analysis.state_space import (
@@ -104,6 +105,17 @@ def analyze_run(
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'out': '{out}' is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
+    if is_large_low_rank(net):
+        if latent_circuit:
+            raise InvalidParameterError(
+                f"'latent_circuit' is not available for low-rank networks with more than "
+                f"{LARGE_NEURONS} neurons (N = {net.options.n_hidden})"
+            )
+        from rnnzoo.analysis.run_large import analyze_large
+
+        return _write_summary(
+            out, {**analyze_large(config, net, task, out, seed), "run_dir": str(run_dir)}
+        )
     batch = analysis_batch(task, seed)
     sim = simulate(net, batch.inputs)
     valid = batch.valid
@@ -134,6 +146,10 @@ def analyze_run(
     if latent_circuit:
         summary["latent_circuit"] = _latent_circuit(net, batch, sim, out, figures, seed)
     summary["figures"] = figures
+    return _write_summary(out, summary)
+
+
+def _write_summary(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
     summary = _finite(summary)
     with atomic_path(out / "summary.json") as tmp:
         Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")

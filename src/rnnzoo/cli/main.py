@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from rnnzoo import __version__
-from rnnzoo.cli import bench, models, tasks
+from rnnzoo.cli import bench, latent, models, tasks
 from rnnzoo.cli.analyze import analyze
 from rnnzoo.cli.gui import gui
 from rnnzoo.cli.train import train
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")
 app.add_typer(bench.app, name="bench")
+app.add_typer(latent.app, name="latent")
 app.command("train")(train)
 app.command("analyze")(analyze)
 app.command("gui")(gui)

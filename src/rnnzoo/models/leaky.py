@@ -249,16 +249,25 @@ class _LeakyNetwork(Network):
 
     def step(self, state: Tensor, inputs: Tensor) -> Tensor:
         """One noise-free Euler step of the true dynamics (plain autograd):
-        state (M, B, N), inputs (M, B, I) -> next state (M, B, N)."""
-        w_rec = self.recurrent_matrix()
+        state (M, B, N), inputs (M, B, I) -> next state (M, B, N).  A low-rank W is applied as
+        m (n^T x) / N, never formed."""
         drive = inputs @ self.input_weights().transpose(1, 2) + self.bias.unsqueeze(1)
         slope = float(self.activation_slope[0])
         if self.form == "rate":
-            z = state @ w_rec.transpose(1, 2) + drive
+            z = self._recurrent_drive(state) + drive
             update = activate(self.options.activation, z, slope)
         else:
-            update = activate(self.options.activation, state, slope) @ w_rec.transpose(1, 2) + drive
+            rates = activate(self.options.activation, state, slope)
+            update = self._recurrent_drive(rates) + drive
         return (1 - self.alpha) * state + self.alpha * update
+
+    def _recurrent_drive(self, rates: Tensor) -> Tensor:
+        """W r for rates (M, B, N) -> (M, B, N)."""
+        weights = self.recurrent_weights()
+        if len(weights) == 2:
+            m, n = weights
+            return (rates @ n) @ m.transpose(1, 2) / self.options.n_hidden
+        return rates @ weights[0].transpose(1, 2)
 
     def rates(self, states: Tensor) -> Tensor:
         """Firing rates from states: r itself (rate form) or f(x) (current form)."""
