@@ -36,8 +36,10 @@ LARGE_NEURONS = 4096  # low-rank leaky_rate networks above this are analysed in 
 CHUNK_ELEMENTS = 1 << 23  # elements of one (T, B, neurons) chunk of recomputed rates (32 MiB)
 
 
-def is_large_low_rank(net: Any, threshold: int = LARGE_NEURONS) -> bool:
-    """True for a low-rank leaky_rate network with more than ``threshold`` neurons."""
+def is_large_low_rank(net: Any, threshold: int | None = None) -> bool:
+    """True for a low-rank leaky_rate network with more than ``threshold`` neurons
+    (default `LARGE_NEURONS`)."""
+    threshold = LARGE_NEURONS if threshold is None else threshold
     options = getattr(net, "options", None)
     return (
         getattr(net, "kind", "") == "leaky_rate"

@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 
 from rnnzoo._atomic import atomic_path
-from rnnzoo.analysis import plots
+from rnnzoo.analysis import large, plots
 from rnnzoo.analysis.fixed_points import FixedPoints, fixed_points_from_trajectories
-from rnnzoo.analysis.large import LARGE_NEURONS, is_large_low_rank
 from rnnzoo.analysis.latent_circuit import fit_latent_circuit, perturbation_test
 from rnnzoo.analysis.network import Simulation, is_continuous, simulate, single_network
 from rnnzoo.analysis.state_space import (
@@ -104,13 +103,14 @@ def analyze_run(
     out = Path(run_dir) / "analysis" if out is None else Path(out)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'out': '{out}' is a file, not a folder")
+    in_latent_form = large.is_large_low_rank(net)
+    if in_latent_form and latent_circuit:
+        raise InvalidParameterError(
+            f"'latent_circuit' is not available for low-rank networks with more than "
+            f"{large.LARGE_NEURONS} neurons (N = {net.options.n_hidden})"
+        )
     out.mkdir(parents=True, exist_ok=True)
-    if is_large_low_rank(net):
-        if latent_circuit:
-            raise InvalidParameterError(
-                f"'latent_circuit' is not available for low-rank networks with more than "
-                f"{LARGE_NEURONS} neurons (N = {net.options.n_hidden})"
-            )
+    if in_latent_form:
         from rnnzoo.analysis.run_large import analyze_large
 
         return _write_summary(

@@ -23,6 +23,10 @@ from rnnzoo.analysis.large import (
 )
 from rnnzoo.analysis.state_space import autocorrelation_time, lyapunov_exponent
 
+# the fixed-point search of a large network costs O(points x N x K) per map evaluation
+INITIAL_POINTS = 64
+ADAM_ITERS = 150
+
 
 def analyze_large(config: Any, net: Any, task: Any, out: Path, seed: int) -> dict[str, Any]:
     """The summary (not yet written) and figures of a large low-rank network; see
@@ -40,7 +44,9 @@ def analyze_large(config: Any, net: Any, task: Any, out: Path, seed: int) -> dic
     valid = batch.valid
     rest = resting_input(batch)
     kappa_valid = sim.kappa[1:][valid]
-    fixed = latent_fixed_points(net, kappa_valid, rest, seed=seed)
+    fixed = latent_fixed_points(
+        net, kappa_valid, rest, seed=seed, n_initial=INITIAL_POINTS, max_iters=ADAM_ITERS
+    )
     geometry = rate_geometry(net, sim, valid, seed=seed)
     spectrum = low_rank_spectrum(net)
     # the rates of trial 0 after its first step, r_1 = alpha f(m kappa_0 + W_in u_0 + b)

@@ -137,9 +137,11 @@ def _teacher_task(teacher: str | None) -> dict[str, Any]:
 def _expand(*, out: Path, estimate: bool, json: bool, **options: Any) -> None:
     import torch
 
+    from rnnzoo.bench.executors import interrupt_on_signals
     from rnnzoo.latent.run import expand_run, prepare
 
     torch.set_num_threads(1)
+    interrupt_on_signals()  # Ctrl-C and SIGTERM checkpoint, also when SIGINT was ignored (&)
     data = request(out=out, **options)
     if estimate:
         prepared = prepare(data)

@@ -54,8 +54,11 @@ class LatentConfig(BaseModel):
     eval_trials: int = Field(64, ge=1, description="held-out trials per Step I evaluation")
     checkpoint_every: int = Field(100, ge=1, description="Step I steps between checkpoints")
     readout_on: Literal["kappa", "rates"] = Field("kappa", description="Step II reads kappa or r")
-    readout_method: Literal["lstsq", "adam", "teacher"] = Field(
-        "lstsq", description="Step II fit; teacher = keep the teacher's latent readout"
+    readout_method: Literal["auto", "lstsq", "adam", "keep"] = Field(
+        "auto",
+        description="Step II fit; keep = the construction's readout (resample: the teacher's, "
+        "copied; else the teacher's latent readout on kappa); auto = keep for resample "
+        "without Step I, else lstsq",
     )
     readout_trials: int = Field(64, ge=1, description="Step II trials")
     readout_steps: int = Field(200, ge=1, description="Step II Adam steps")
@@ -75,9 +78,14 @@ class LatentConfig(BaseModel):
                 f"'teacher_forced_steps' must be <= ssl_steps ({self.ssl_steps}); got "
                 f"{self.teacher_forced_steps}"
             )
-        if self.readout_method == "teacher" and self.readout_on != "kappa":
-            raise ValueError("'readout_method' teacher reads kappa: use readout_on kappa")
         return self
+
+    @property
+    def step_two(self) -> str:
+        """The Step II fit that runs: keep, lstsq or adam."""
+        if self.readout_method != "auto":
+            return self.readout_method
+        return "keep" if self.init == "resample" and self.ssl_steps == 0 else "lstsq"
 
 
 def latent_config(values: Any, owner: str = "latent") -> LatentConfig:

@@ -16,7 +16,9 @@ Constructions (``init``):
 - ``random`` (R4, the poster's Step I start): m, n, W_in ~ N(0, 1), b ~ N(0, 0.1^2).
 
 ``refit_encoding`` replaces the encoding of ``resample`` or ``gmm`` by the ridge fit.  The
-readout is the teacher's latent readout on kappa: W_out = A n^T / N, b_out = its bias.
+readout of ``resample`` gives each copy 1/count of its parent's readout weights (the outputs
+then equal the teacher's exactly); the others read the teacher's latent readout on kappa:
+W_out = A n^T / N, b_out = its bias.
 """
 
 from __future__ import annotations
@@ -121,14 +123,18 @@ def expand(
         )
         n = rng.standard_normal((n_hidden, rank))
     if init == "ridge" or refit_encoding:
-        n = (
-            n_hidden
-            * ridge_encoding(
-                system, load, task, seed, ridge=ridge, trials=ridge_trials, max_samples=max_samples
-            ).T
+        fit = ridge_encoding(
+            system, load, task, seed, ridge=ridge, trials=ridge_trials, max_samples=max_samples
         )
+        n = n_hidden * fit.T
+    if init == "resample":  # each copy reads out 1/count of its parent's readout: exact outputs
+        w_out = system.teacher.output_weights()[0].detach().double().numpy()
+        counts = np.bincount(parents, minlength=system.n_teacher)
+        readout, bias = w_out[:, parents] / counts[parents], system.teacher_bias
+    else:  # the teacher's latent readout on kappa
+        readout, bias = system.readout @ n.T / n_hidden, system.readout_bias
     net = large_network(system, n_hidden, seed)
-    set_loadings(net, load, n, system)
+    set_loadings(net, load, n, readout, bias)
     return net
 
 
@@ -142,11 +148,13 @@ def _spread(loadings: np.ndarray) -> np.ndarray:
     return np.where(spread > 0, spread, 1.0)
 
 
-def set_loadings(net: Network, load: np.ndarray, n: np.ndarray, system: LatentSystem) -> None:
-    """Write m, W_in, b (``load`` (N, K + I + 1)), n (N, K) and the latent readout
-    (W_out = A n^T / N) into ``net``."""
-    rank, size = system.rank, load.shape[0]
-    n_in = system.w_in.shape[1]
+def set_loadings(
+    net: Network, load: np.ndarray, n: np.ndarray, w_out: np.ndarray, b_out: np.ndarray
+) -> None:
+    """Write m, W_in, b (``load`` (N, K + I + 1)), n (N, K) and the readout W_out (O, N),
+    b_out (O,) into ``net``."""
+    rank = n.shape[1]
+    n_in = load.shape[1] - rank - 1
     dtype = net.w_in.dtype
 
     def put(param: torch.Tensor, value: np.ndarray) -> None:
@@ -157,8 +165,8 @@ def set_loadings(net: Network, load: np.ndarray, n: np.ndarray, system: LatentSy
         put(net.w_in, load[:, rank : rank + n_in])
         put(net.bias, load[:, -1])
         put(net.n, n)
-        put(net.w_out, system.readout @ n.T / size)
-        put(net.b_out, system.readout_bias)
+        put(net.w_out, w_out)
+        put(net.b_out, b_out)
 
 
 def ridge_encoding(

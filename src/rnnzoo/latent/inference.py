@@ -53,12 +53,13 @@ def evaluate(net: Network, system: LatentSystem, task: Any, data: LatentData) ->
 
 def teacher_fixed_points(system: LatentSystem, data: LatentData, inputs: np.ndarray, seed: int):
     """Fixed points of the teacher's latent map z -> (1 - alpha) z + alpha E f(M z + W_in u +
-    b) at the constant input ``inputs`` (I,), from points sampled on its trajectories."""
+    b) at the constant input ``inputs`` (I,), from points sampled on its trajectories and
+    jittered by their spread (so that basins the trials only pass by are searched too)."""
     enc = torch.from_numpy(system.encoding)
     emb = torch.from_numpy(system.embedding)
     drive = torch.from_numpy(system.w_in @ np.asarray(inputs, dtype=np.float64) + system.bias)
     alpha = system.alpha
-    from rnnzoo.models.activations import activate
+    from rnnzoo.models.activations import activate, derivative_from_output_
 
     slope = float(system.teacher.activation_slope[0])
 
@@ -72,8 +73,16 @@ def teacher_fixed_points(system: LatentSystem, data: LatentData, inputs: np.ndar
         with torch.no_grad():
             return phi(z).numpy()
 
-    x0 = sample_states(data.z[data.batch.valid][None], 256, seed)
-    x, speed = solve_fixed_points(step, x0)
+    def jacobian(z: torch.Tensor) -> torch.Tensor:  # (1 - alpha) I + alpha E diag(f') M
+        with torch.no_grad():
+            gain = derivative_from_output_(system.activation, phi(z), slope)
+            eye = torch.eye(z.shape[1], dtype=z.dtype)
+            return (1 - alpha) * eye + alpha * (enc.unsqueeze(0) * gain.unsqueeze(1)) @ emb
+
+    zv = data.z[data.batch.valid]
+    spread = float(np.sqrt(((zv - zv.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    x0 = sample_states(zv[None], 256, seed, noise_scale=spread / np.sqrt(zv.shape[1]))
+    x, speed = solve_fixed_points(step, x0, jacobian=jacobian)
     return linearise(
         step,
         np.asarray(inputs, dtype=np.float64),
@@ -84,6 +93,7 @@ def teacher_fixed_points(system: LatentSystem, data: LatentData, inputs: np.ndar
         readout=lambda z: np.zeros((len(z), 0)),
         rates=rates,
         full_size=system.n_teacher,
+        jacobian=jacobian,
     )
 
 

@@ -77,6 +77,15 @@ def prepare(config: LatentConfig | dict[str, Any]) -> Prepared:
             f"'rank' {rank} must be <= n_hidden ({config.n_hidden}): a rank-K network needs K "
             "neurons at least"
         )
+    if config.init == "resample" and config.n_hidden < size:
+        raise InvalidParameterError(
+            f"'n_hidden' must be >= {size} (the teacher's neurons) for init 'resample'; got "
+            f"{config.n_hidden}"
+        )
+    if config.init == "gmm" and config.components > size:
+        raise InvalidParameterError(
+            f"'components' must be in [1, {size}] (the teacher's neurons); got {config.components}"
+        )
     batch = task.generate(1, config.seed)
     memory = estimate_bytes(
         n_hidden=config.n_hidden,
@@ -146,11 +155,11 @@ def expand_run(
         raise InvalidParameterError(
             f"'out': '{out}' already holds a latent run; use --resume or another folder"
         )
+    started = time.perf_counter()
+    system = extract(prepared.teacher, prepared.task, cfg.rank, cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "latent.yaml") as tmp:
         Path(tmp).write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
-    started = time.perf_counter()
-    system = extract(prepared.teacher, prepared.task, cfg.rank, cfg.seed)
     save_model(system.teacher, out / "teacher.safetensors")
     state = _State()
     phases: dict[str, float] = {}
@@ -197,8 +206,7 @@ def expand_run(
             raise KeyboardInterrupt
         return summary
     tick = time.perf_counter()
-    if cfg.readout_method == "teacher":
-        set_latent_readout(net, system.readout, system.readout_bias)
+    if cfg.step_two == "keep":
         readout = {}
     else:
         readout = fit_readout(
@@ -206,7 +214,7 @@ def expand_run(
             prepared.task,
             cfg.seed,
             on=cfg.readout_on,
-            method=cfg.readout_method,
+            method=cfg.step_two,
             trials=cfg.readout_trials,
             steps=cfg.readout_steps,
             lr=cfg.readout_lr,
@@ -279,9 +287,11 @@ def _step_one(net, system, prepared, out, state, optimiser_state, phases, progre
 
 
 def _evaluate(net, system, prepared, state: _State, window: list[float], out: Path):
-    """Held-out evaluation during Step I with the teacher's latent readout on kappa; logged."""
+    """Held-out evaluation during Step I (a resampled network keeps its copied readout of
+    the rates; the others read the teacher's latent readout on the current kappa); logged."""
     cfg = prepared.config
-    set_latent_readout(net, system.readout, system.readout_bias)
+    if cfg.init != "resample":
+        set_latent_readout(net, system.readout, system.readout_bias)
     index = state.step // cfg.eval_every
     batch = prepared.task.generate(cfg.eval_trials, cfg.seed, split="validation", index=index)
     metrics = evaluate(net, system, prepared.task, system.latents(batch))

@@ -57,6 +57,11 @@ class LatentSystem:
     teacher_performance: float | None = None  # re-score of a truncated teacher
 
     @property
+    def teacher_bias(self) -> np.ndarray:
+        """The teacher's readout bias b_out (O,)."""
+        return self.teacher.b_out[0].detach().double().numpy()
+
+    @property
     def rank(self) -> int:
         return self.encoding.shape[0]
 

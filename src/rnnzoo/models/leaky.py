@@ -120,6 +120,7 @@ class _LeakyNetwork(Network):
                 out["w_rec"] = connectivity.random_recurrent(gen, size, float(pick("g")), prob)
                 if mask is not None:
                     out["rec_mask"] = mask
+            out["w_rec"] = out["w_rec"] * self._recurrent_scale_inverse()
         n_read = opts.output_population or size
         out["w_out"] = torch.randn(n_out, size, generator=gen, dtype=torch.float64) / math.sqrt(
             n_read
@@ -144,7 +145,13 @@ class _LeakyNetwork(Network):
         if self.options.rank is not None:
             return (self.m, self.n)
         w = self.w_rec.abs() if self.options.dale else self.w_rec
+        if self.options.recurrent_scaling == "1/N":
+            w = w / self.options.n_hidden
         return (w if self.rec_mask is None else w * self.rec_mask,)
+
+    def _recurrent_scale_inverse(self) -> float:
+        """N when W = J / N (parameter rescaling: J starts at N times the usual W), else 1."""
+        return float(self.options.n_hidden) if self.options.recurrent_scaling == "1/N" else 1.0
 
     def recurrent_matrix(self) -> Tensor:
         """(M, N, N) effective recurrent matrix (formed even for low rank: small N only)."""
