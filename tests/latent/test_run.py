@@ -59,17 +59,17 @@ def test_step_one_resumes_bit_identically(rank2_teacher, tmp_path):
 
 def test_the_result_is_an_ordinary_run(rank2_teacher, tmp_path, monkeypatch):
     out = tmp_path / "runs" / "big"
-    summary = expand_run(_request(rank2_teacher, n_hidden=400, init="resample", ssl_steps=0), out)
+    summary = expand_run(_request(rank2_teacher, n_hidden=64, init="resample", ssl_steps=0), out)
     test = summary["latent"]["test"]
     assert summary["status"] == "reached"
     assert test["latent_r2"] > 1 - 1e-9
     assert abs(test["performance"] - test["teacher_performance"]) < 2e-3
     assert test["fixed_points"]["max_relative_distance"] < 1e-3
     config = RunConfig.from_yaml(out / "config.yaml")
-    assert config.model.options["rank"] == 2 and config.model.options["n_hidden"] == 400
+    assert config.model.options["rank"] == 2 and config.model.options["n_hidden"] == 64
     dense = analyze_run(out)
     assert "latent_form" not in dense
-    monkeypatch.setattr(large, "LARGE_NEURONS", 100)  # analyse it as a large network
+    monkeypatch.setattr(large, "LARGE_NEURONS", 32)  # analyse it as a large network
     latent = analyze_run(out, tmp_path / "latent_analysis")
     assert latent["latent_form"] is True
     assert latent["n_fixed_points"] == dense["n_fixed_points"]

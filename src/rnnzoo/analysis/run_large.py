@@ -50,7 +50,7 @@ def analyze_large(config: Any, net: Any, task: Any, out: Path, seed: int) -> dic
     geometry = rate_geometry(net, sim, valid, seed=seed)
     spectrum = low_rank_spectrum(net)
     # the rates of trial 0 after its first step, r_1 = alpha f(m kappa_0 + W_in u_0 + b)
-    rates_at_start = latent_map(net, batch.inputs[0, 0])[1]
+    rates_at_start = latent_map(net, batch.inputs[0, 0]).rates
     alpha = float(net.alpha.flatten()[0])
     first = alpha * rates_at_start(torch.from_numpy(sim.kappa[0, :1]))[0]
     summary: dict[str, Any] = {
