@@ -74,7 +74,9 @@ def main() -> None:
     for name, kwargs in ENVS.items():
         row = {"env": name, "kwargs": kwargs, "batch_size": args.batch_size}
         row |= time_both(name, kwargs, args.batch_size, args.repeats)
-        row["dataset_over_bridge"] = round(row["dataset_us_per_step"] / row["bridge_us_per_step"], 2)
+        row["dataset_over_bridge"] = round(
+            row["dataset_us_per_step"] / row["bridge_us_per_step"], 2
+        )
         rows.append(row)
         print(json.dumps(rows[-1]), flush=True)
     if args.out:

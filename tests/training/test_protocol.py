@@ -115,16 +115,39 @@ def test_image_tasks_need_a_kind_that_sees_images(tmp_path):
 
 
 def test_the_multi_area_network_trains_on_a_visual_task(tmp_path):
-    config = run_config({
-        "task": {"task": "numerosity", "params": {"image_size": 8, "grid_cells": 2,
-                                                   "max_count": 4, "radius_max": 2.0,
-                                                   "radius_min": 1.0}},
-        "model": {"kind": "cordsnet", "options": {
-            "preset": "R2", "channels": [2, 2], "stem_kernel": 3, "stem_stride": 1,
-            "stem_pool": False, "tau_ms": 20, "backend_hidden": 8}},
-        "train": {"batch_size": 4, "max_steps": 3, "eval_every": 3, "eval_batch_size": 8,
-                  "lr": 0.01},
-    })
+    config = run_config(
+        {
+            "task": {
+                "task": "numerosity",
+                "params": {
+                    "image_size": 8,
+                    "grid_cells": 2,
+                    "max_count": 4,
+                    "radius_max": 2.0,
+                    "radius_min": 1.0,
+                },
+            },
+            "model": {
+                "kind": "cordsnet",
+                "options": {
+                    "preset": "R2",
+                    "channels": [2, 2],
+                    "stem_kernel": 3,
+                    "stem_stride": 1,
+                    "stem_pool": False,
+                    "tau_ms": 20,
+                    "backend_hidden": 8,
+                },
+            },
+            "train": {
+                "batch_size": 4,
+                "max_steps": 3,
+                "eval_every": 3,
+                "eval_batch_size": 8,
+                "lr": 0.01,
+            },
+        }
+    )
     result = train(config, tmp_path / "n", progress=False)
     net = result.net
     assert net.n_gates == 1 and net.n_vector == 1 and hasattr(net, "w_bu")  # fixation -> back-end

@@ -13,6 +13,7 @@ classified by the eigenvalues of the ODE Jacobian (J_F - I) / dt (Re < 0 is stab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -149,14 +150,43 @@ def find_fixed_points(
         if value < 0:
             raise InvalidParameterError(f"'{name}' must be >= 0; got {value}")
     step = step_map(net, torch.from_numpy(u))
+    x, speed = solve_fixed_points(
+        step,
+        x0,
+        max_iters=max_iters,
+        lr=lr,
+        tol_q=tol_q,
+        newton_steps=newton_steps,
+        tol_unique=tol_unique,
+        outlier_scale=outlier_scale,
+    )
+    return _linearise(net, step, u, x, speed, tol_fixed, tol_marginal)
+
+
+def solve_fixed_points(
+    step,
+    initial_states: np.ndarray,
+    *,
+    max_iters: int = 300,
+    lr: float = 0.05,
+    tol_q: float = 1e-12,
+    newton_steps: int = 20,
+    tol_unique: float = 1e-3,
+    outlier_scale: float = 10.0,
+    jacobian=None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The unique candidate points of any float64 map ``step`` (K, S) -> (K, S), started from
+    ``initial_states`` (K, S): Adam on mean q, Newton polish, outliers dropped, duplicates
+    merged (see `find_fixed_points`); ``jacobian`` (K, S) -> (K, S, S) replaces autograd's.
+    Returns the points (k, S) and their speed q (k,), slowest first."""
+    x0 = np.asarray(initial_states, dtype=np.float64)
     x = _minimise_speed(step, torch.from_numpy(x0), max_iters, lr, tol_q)
-    x = _newton_polish(step, x, newton_steps)
+    x = _newton_polish(step, x, newton_steps, jacobian=jacobian)
     speed = _speed(step, x)
     keep = _inliers(x.numpy(), x0, outlier_scale) & np.isfinite(speed.numpy())
     x, speed = x[keep], speed[keep]
     order = _unique(x.numpy(), speed.numpy(), tol_unique)
-    x, speed = x[order], speed[order]
-    return _linearise(net, step, u, x, speed, tol_fixed, tol_marginal)
+    return x[order], speed[order]
 
 
 def _speed(step, x: torch.Tensor) -> torch.Tensor:
@@ -190,7 +220,9 @@ NEWTON_TOL_Q = 1e-28
 float64 rounding for states of order 1), or once no step size lowers q."""
 
 
-def _newton_polish(step, x: torch.Tensor, n_steps: int, halvings: int = 10) -> torch.Tensor:
+def _newton_polish(
+    step, x: torch.Tensor, n_steps: int, halvings: int = 10, jacobian=None
+) -> torch.Tensor:
     """Newton on G(x) = F(x) - x with backtracking: each point takes the longest of the step
     sizes 1, 1/2, ..., 2^-halvings that lowers its q (or stays put).  A point stops once it has
     converged (q < `NEWTON_TOL_Q`) or cannot improve; only the others are linearised again."""
@@ -203,7 +235,7 @@ def _newton_polish(step, x: torch.Tensor, n_steps: int, halvings: int = 10) -> t
         points = x[active]
         residual = step(points) - points
         q = 0.5 * (residual**2).sum(-1)
-        jac = _jacobians(step, points) - eye
+        jac = (jacobian or partial(_jacobians, step))(points) - eye
         delta = torch.linalg.lstsq(jac, -residual.unsqueeze(-1)).solution.squeeze(-1)
         moved = torch.zeros_like(q, dtype=torch.bool)
         size = 1.0
@@ -246,13 +278,54 @@ def _unique(x: np.ndarray, speed: np.ndarray, tol: float) -> np.ndarray:
 
 
 def _linearise(net, step, u, x, speed, tol_fixed, tol_marginal) -> FixedPoints:
-    continuous = is_continuous(net)
-    size = net.state_size
-    dt_s = net.config.dt_ms / 1000.0
-    jac = _jacobians(step, x).numpy() if len(x) else np.zeros((0, size, size))
-    with torch.no_grad():
-        outputs = net.readout(x.unsqueeze(0))[0].numpy()
-        rates = net.rates(x.unsqueeze(0))[0].numpy()
+    def readout(states: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            return net.readout(states.unsqueeze(0))[0].numpy()
+
+    def rates(states: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            return net.rates(states.unsqueeze(0))[0].numpy()
+
+    return linearise(
+        step,
+        u,
+        x,
+        speed,
+        continuous=is_continuous(net),
+        dt_ms=net.config.dt_ms,
+        readout=readout,
+        rates=rates,
+        tol_fixed=tol_fixed,
+        tol_marginal=tol_marginal,
+    )
+
+
+def linearise(
+    step,
+    u: np.ndarray,
+    x: torch.Tensor,
+    speed: torch.Tensor,
+    *,
+    continuous: bool,
+    dt_ms: float,
+    readout,
+    rates,
+    tol_fixed: float = 1e-10,
+    tol_marginal: float = 1e-4,
+    full_size: int | None = None,
+    jacobian=None,
+) -> FixedPoints:
+    """Classify the points ``x`` (k, S) of the map ``step`` by the eigenvalues of its Jacobian
+    ((J - I) / dt for continuous time); ``readout`` and ``rates`` map states (k, S) to the
+    outputs (k, O) and the activity (k, N) at them.  ``full_size``: the dimension of the
+    system when ``step`` is its restriction to S dimensions whose complement is stable (a
+    point unstable in all S directions is then a saddle); ``jacobian`` replaces autograd's."""
+    size = x.shape[1]
+    dt_s = dt_ms / 1000.0
+    jac = (
+        (jacobian or partial(_jacobians, step))(x).numpy() if len(x) else np.zeros((0, size, size))
+    )
+    outputs, activity = readout(x), rates(x)
     if continuous:
         jac = (jac - np.eye(size)) / dt_s
     eigenvalues, stability, directions, escapes = [], [], [], []
@@ -265,17 +338,17 @@ def _linearise(net, step, u, x, speed, tol_fixed, tol_marginal) -> FixedPoints:
         unstable = margin > tol_marginal
         marginal = np.abs(margin) <= tol_marginal
         eigenvalues.append(values)
-        stability.append(_classify(int(unstable.sum()), int(marginal.sum()), size))
+        stability.append(_classify(int(unstable.sum()), int(marginal.sum()), full_size or size))
         directions.append(_directions(vectors[:, unstable]))
-        escapes.append(_rate_direction(net, x[k], directions[-1], rates[k]))
+        escapes.append(_rate_direction(rates, x[k], directions[-1], activity[k]))
     q = speed.numpy()
     return FixedPoints(
         inputs=u,
         states=x.numpy(),
         speed=q,
         outputs=outputs,
-        rates=rates,
-        unstable_rate_direction=np.array(escapes).reshape(len(q), rates.shape[1]),
+        rates=activity,
+        unstable_rate_direction=np.array(escapes).reshape(len(q), activity.shape[1]),
         eigenvalues=np.array(eigenvalues).reshape(len(q), size),
         is_fixed=q <= tol_fixed,
         stability=np.array(stability, dtype=object),
@@ -284,15 +357,14 @@ def _linearise(net, step, u, x, speed, tol_fixed, tol_marginal) -> FixedPoints:
     )
 
 
-def _rate_direction(net, x: torch.Tensor, directions: np.ndarray, rates: np.ndarray):
+def _rate_direction(rates, x: torch.Tensor, directions: np.ndarray, at: np.ndarray):
     """Unit direction (N,) in which the rates move along the first unstable direction (zeros
     when there is none): rates(x + h d) - rates(x) for a small step h."""
     if directions.shape[1] == 0:
-        return np.zeros_like(rates)
+        return np.zeros_like(at)
     step = 1e-6 * max(1.0, float(x.norm()))
     moved = x + step * torch.from_numpy(directions[:, 0])
-    with torch.no_grad():
-        change = net.rates(moved.view(1, 1, -1))[0, 0].numpy() - rates
+    change = rates(moved.view(1, -1))[0] - at
     norm = np.linalg.norm(change)
     return change / norm if norm > 0 else change
 
@@ -336,5 +408,7 @@ __all__ = [
     "FixedPoints",
     "find_fixed_points",
     "fixed_points_from_trajectories",
+    "linearise",
     "sample_states",
+    "solve_fixed_points",
 ]

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from rnnzoo._atomic import atomic_path
-from rnnzoo.analysis import plots
+from rnnzoo.analysis import large, plots
 from rnnzoo.analysis.fixed_points import FixedPoints, fixed_points_from_trajectories
 from rnnzoo.analysis.latent_channels import latent_channels
 from rnnzoo.analysis.latent_circuit import fit_latent_circuit, perturbation_test
@@ -156,6 +156,12 @@ def analyze_run(
         raise InvalidParameterError(f"'out': '{out}' is a file, not a folder")
     if not out.parent.is_dir():
         raise InvalidParameterError(f"'out': folder '{out.parent}' does not exist")
+    in_latent_form = large.is_large_low_rank(net)
+    if in_latent_form and latent_circuit:
+        raise InvalidParameterError(
+            f"'latent_circuit' is not available for low-rank networks with more than "
+            f"{large.LARGE_NEURONS} neurons (N = {net.options.n_hidden})"
+        )
     batch = analysis_batch(task, seed, settings.max_trials)
     latent = _latent_size(net, batch, settings) if latent_circuit else None  # checked first
     with staged_folder(out) as stage:
@@ -171,6 +177,12 @@ def _analyze(
         member_index = member if member is not None else 0
         return _finite(
             analyze_cordsnet_run(config, net, task, batch, out, Path(run_dir), member_index, seed)
+        )
+    if large.is_large_low_rank(net):  # in latent form (rnnzoo.analysis.run_large)
+        from rnnzoo.analysis.run_large import analyze_large
+
+        return _write_summary(
+            out, {**analyze_large(config, net, task, out, seed), "run_dir": str(run_dir)}
         )
     rest = resting_input(batch)
     fp_input = constant_input(settings.fp_input, tuple(batch.input_names), rest)
@@ -224,6 +236,10 @@ def _analyze(
         warnings += summary["latent_circuit"].pop("warnings")
     summary["figures"] = figures
     summary["warnings"] = warnings
+    return _write_summary(out, summary)
+
+
+def _write_summary(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
     summary = _finite(summary)
     with atomic_path(out / "summary.json") as tmp:
         Path(tmp).write_text(json.dumps(summary, indent=2) + "\n")

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
+from rnnzoo.cli import bench_scaling
 from rnnzoo.cli._common import JsonOpt, fail, one_line_errors, print_json
 from rnnzoo.errors import InvalidParameterError
 
 app = typer.Typer(help="Benchmark sweeps: plan, run, report.", no_args_is_help=True)
+app.add_typer(bench_scaling.app, name="scaling")
 
 SweepFile = Annotated[Path, typer.Argument(help="sweep file (YAML)")]
 Workers = Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from rnnzoo import __version__
-from rnnzoo.cli import bench, models, rules, tasks
+from rnnzoo.cli import bench, latent, models, rules, tasks
 from rnnzoo.cli._common import OneLineUsageErrors, one_line_errors
 from rnnzoo.cli.analyze import analyze
 from rnnzoo.cli.gui import gui
@@ -23,6 +23,7 @@ app.add_typer(tasks.app, name="tasks")
 app.add_typer(models.app, name="models")
 app.add_typer(bench.app, name="bench")
 app.add_typer(rules.app, name="rules")
+app.add_typer(latent.app, name="latent")
 app.command("train", epilog=settings_help())(train)
 app.command("analyze")(analyze)
 app.command("gui")(gui)

@@ -135,6 +135,7 @@ class _LeakyNetwork(Network):
                 out["w_rec"] = connectivity.random_recurrent(gen, size, float(pick("g")), density)
                 if mask is not None:
                     out["rec_mask"] = mask
+            out["w_rec"] = out["w_rec"] * self._recurrent_scale_inverse()
         n_read = opts.output_population or size
         out["w_out"] = torch.randn(n_out, size, generator=gen, dtype=torch.float64) / math.sqrt(
             n_read
@@ -159,7 +160,13 @@ class _LeakyNetwork(Network):
         if self.options.rank is not None:
             return (self.m, self.n)
         w = self.w_rec.abs() if self.options.dale else self.w_rec
+        if self.options.recurrent_scaling == "1/N":
+            w = w / self.options.n_hidden
         return (w if self.rec_mask is None else w * self.rec_mask,)
+
+    def _recurrent_scale_inverse(self) -> float:
+        """N when W = J / N (parameter rescaling: J starts at N times the usual W), else 1."""
+        return float(self.options.n_hidden) if self.options.recurrent_scaling == "1/N" else 1.0
 
     def recurrent_matrix(self) -> Tensor:
         """(M, N, N) effective recurrent matrix (formed even for low rank: small N only)."""
@@ -275,16 +282,25 @@ class _LeakyNetwork(Network):
 
     def step(self, state: Tensor, inputs: Tensor) -> Tensor:
         """One noise-free Euler step of the true dynamics (plain autograd):
-        state (M, B, N), inputs (M, B, I) -> next state (M, B, N)."""
-        w_rec = self.recurrent_matrix()
+        state (M, B, N), inputs (M, B, I) -> next state (M, B, N).  A low-rank W is applied as
+        m (n^T x) / N, never formed."""
         drive = inputs @ self.input_weights().transpose(1, 2) + self.bias.unsqueeze(1)
         slope = self._slope
         if self.form == "rate":
-            z = state @ w_rec.transpose(1, 2) + drive
+            z = self._recurrent_drive(state) + drive
             update = activate(self.options.activation, z, slope)
         else:
-            update = activate(self.options.activation, state, slope) @ w_rec.transpose(1, 2) + drive
+            rates = activate(self.options.activation, state, slope)
+            update = self._recurrent_drive(rates) + drive
         return (1 - self.alpha) * state + self.alpha * update
+
+    def _recurrent_drive(self, rates: Tensor) -> Tensor:
+        """W r for rates (M, B, N) -> (M, B, N)."""
+        weights = self.recurrent_weights()
+        if len(weights) == 2:
+            m, n = weights
+            return (rates @ n) @ m.transpose(1, 2) / self.options.n_hidden
+        return rates @ weights[0].transpose(1, 2)
 
     def rates(self, states: Tensor) -> Tensor:
         """Firing rates from states: r itself (rate form) or f(x) (current form)."""

@@ -104,6 +104,11 @@ class LeakyOptions(NetworkOptions):
         ge=1,
         le=MAX_UNITS,
     )
+    recurrent_scaling: Literal["none", "1/N"] = _field(
+        "none",
+        "full rank only: '1/N' trains J with W = J / N in the forward pass (J initialised as N "
+        "times the usual W: parameter rescaling; an Adam step then moves W by lr / N)",
+    )
     connection_prob: Probability | list[Probability] = _field(
         1.0, "probability of each recurrent connection (sparse fixed mask when < 1)", "", True
     )
@@ -167,6 +172,10 @@ class LeakyOptions(NetworkOptions):
                 raise ValueError(
                     "'rank' cannot be combined with dale, connection_prob < 1 or "
                     "self_connections=False (they need the N x N matrix)"
+                )
+            if self.recurrent_scaling != "none":
+                raise ValueError(
+                    "'recurrent_scaling' applies to full-rank W (low rank is m n^T / N already)"
                 )
             if not self.is_default("g"):
                 raise ValueError(
