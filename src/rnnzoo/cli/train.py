@@ -199,7 +199,7 @@ def train(
         str | None,
         typer.Option(
             "--rule",
-            help="learning rule: bptt|force|full_force|rflo|eprop|node_perturbation "
+            help="learning rule: bptt|force|full_force|rflo|eprop|node_perturbation|a2c "
             "(hyperparameters: --set rule.NAME=VALUE; see `rnnzoo rules show NAME`)",
         ),
     ] = None,

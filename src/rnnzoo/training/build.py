@@ -102,13 +102,14 @@ def check_rule(config: RunConfig) -> None:
     from rnnzoo.models.base import seeded_generator
     from rnnzoo.training.rules import LearnerContext, get_rule_class, rule_params
 
-    task = build_task(config)
+    rule = get_rule_class(config.rule.name)
+    params = rule_params(config.rule.name, **config.rule.hyperparameters)
+    task = rule.task_view(build_task(config), params)  # as the trainer builds the network for
     net = build_network(config, task)
     context = LearnerContext(
         net, config.train, build_method(config), seeded_generator(0, 1), lambda: task
     )
-    params = rule_params(config.rule.name, **config.rule.hyperparameters)
-    get_rule_class(config.rule.name).check(params, context)
+    rule.check(params, context)
 
 
 def target_performance(config: RunConfig, task: Any) -> float:

@@ -26,13 +26,16 @@ def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[s
     """Curves, example trials and a PCA of the hidden states of member 0 of ``run_dir``.
 
     Returns "curves" (`curve_data`: steps, loss and performance per member and per task),
-    batch (the n example trials, a `TrialBatch`), outputs (T, n, O) of the network on them,
+    batch (the n example trials, a `TrialBatch`), outputs (T, n, O) of the network on them
+    (None when they are not the task's outputs: a2c's action logits and value),
     pcs (T, 16, 3) and explained (3,) variance fractions.
     """
     run_dir = Path(run_dir)
     config = RunConfig.from_yaml(run_dir / "config.yaml")
     records = [r for r in read_metrics(run_dir / METRICS_FILE) if "loss" in r]
     task = build_task(config)
+    # a rule with outputs of its own (a2c: action logits and a value) is not drawn on targets
+    drawn = _outputs_match_targets(config, task)
     net = load_model(run_dir / "model.safetensors")
     if net.config.ensemble is not None:
         net = net.member(0)
@@ -55,7 +58,7 @@ def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[s
     return {
         "curves": curve_data(records),
         "batch": batch.select(np.arange(n_trials)),
-        "outputs": out.outputs.numpy()[:, :n_trials],
+        "outputs": out.outputs.numpy()[:, :n_trials] if drawn else None,
         "pcs": pcs[:, : min(16, pcs.shape[1])],
         "explained": (s[:k] ** 2) / (s**2).sum(),
         "dt_ms": float(batch.dt_ms),
@@ -73,15 +76,19 @@ def plot_report(data: dict[str, Any], path: str | Path) -> Path:
     from rnnzoo.tasks.plot import draw_trials, figure_size
 
     path = Path(path)
-    batch, n = data["batch"], data["outputs"].shape[1]
-    trials_width, trials_height = figure_size(batch, n, with_outputs=True)
+    batch, outputs = data["batch"], data["outputs"]
+    n = batch.batch_size
+    trials_width, trials_height = figure_size(batch, n, with_outputs=outputs is not None)
     fig = plt.figure(
         figsize=(max(12.0, trials_width), 3.2 + trials_height + 4.5), layout="constrained"
     )
     top, middle, bottom = fig.subfigures(3, 1, height_ratios=[3.2, trials_height, 4.5])
     draw_curves(top, top.add_gridspec(1, 1)[0, 0], data["curves"], data["title"])
-    draw_trials(middle, batch, np.arange(n), data["outputs"])
-    middle.suptitle("example trials (held-out): inputs, targets, network outputs, loss weights")
+    draw_trials(middle, batch, np.arange(n), outputs)
+    title = "example trials (held-out): inputs, targets, network outputs, loss weights"
+    if outputs is None:
+        title = "example trials (held-out): inputs, targets, loss weights (outputs not drawn)"
+    middle.suptitle(title)
     ax = bottom.add_subplot(111, projection="3d" if data["pcs"].shape[-1] >= 3 else None)
     pcs = data["pcs"]
     for b in range(pcs.shape[1]):
@@ -92,3 +99,12 @@ def plot_report(data: dict[str, Any], path: str | Path) -> Path:
         fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
     return path
+
+
+def _outputs_match_targets(config: RunConfig, task: Any) -> bool:
+    """Whether the run's network outputs are the task's outputs (not, e.g., a2c's policy)."""
+    from rnnzoo.training.rules import get_rule_class, rule_params
+
+    params = rule_params(config.rule.name, **config.rule.hyperparameters)
+    view = get_rule_class(config.rule.name).task_view(task, params)
+    return tuple(view.output_names) == tuple(task.output_names)

@@ -62,9 +62,13 @@ def draw_curves(fig: Any, spec: Any, data: dict[str, Any], title: str) -> None:
     ax = fig.add_subplot(grid[0, 0])
     if members > 1:
         for m in range(members):
-            ax.semilogy(steps, data["loss_members"][:, m], color="0.6", lw=0.6)
-    ax.semilogy(steps, data["loss"], "o-", color="k", ms=3, label="mean over members")
+            ax.plot(steps, data["loss_members"][:, m], color="0.6", lw=0.6)
+    ax.plot(steps, data["loss"], "o-", color="k", ms=3, label="mean over members")
+    # a log axis, unless a loss is not positive (a reward-based rule's loss, e.g. a2c's)
+    losses = data["loss_members"]
+    positive = bool((losses[np.isfinite(losses)] > 0).all())
     ax.set(xlabel="step", ylabel="training loss", title=title)
+    ax.set_yscale("log" if positive else "linear")
     ax = fig.add_subplot(grid[0, 1])
     for m in range(members if members > 1 else 0):
         stalled = m in data["stalled"]

@@ -128,6 +128,7 @@ class Trainer:
         self.callback = callback
         self.device = resolve_device(self.tc.device)
         self.task = build_task(config)
+        self._views: dict[int, Any] = {}  # the task as the rule's network sees it (one entry)
         self.curriculum = Curriculum(config.train.curriculum, config.task, self.task)
         check_run_fits(config, self.curriculum.extremes(self.task), self.device)
         self.fresh_network = net is None  # the rule initialises it (learner.begin)
@@ -136,9 +137,9 @@ class Trainer:
                 raise InvalidParameterError(
                     "init=staged runs through rnnzoo.training.train (its stages build the network)"
                 )
-            net = build_network(config, self.task)
+            net = build_network(config, self.view(self.task))
         else:
-            check_fits(net, config, self.task)
+            check_fits(net, config, self.view(self.task))
         self.net = net.to(self.device)
         self.method = method if method is not None else build_method(config)
         if hasattr(self.method, "check_task"):
@@ -176,8 +177,19 @@ class Trainer:
         return self.learner.losses(batch, progress)
 
     def current_task(self) -> Any:
-        """The task at the current step (the curriculum's, else the configured one)."""
-        return self.curriculum.task(self.step, self.task)
+        """The task at the current step (the curriculum's, else the configured one), as the
+        rule's network sees it."""
+        return self.view(self.curriculum.task(self.step, self.task))
+
+    def view(self, task: Any) -> Any:
+        """``task`` as the rule's network sees it (`Learner.task_view`: ``a2c``'s policy)."""
+        if id(task) not in self._views:
+            from rnnzoo.training.rules import get_rule_class, rule_params
+
+            rule = self.config.rule
+            params = rule_params(rule.name, **rule.hyperparameters)
+            self._views = {id(task): get_rule_class(rule.name).task_view(task, params)}
+        return self._views[id(task)]
 
     def evaluate(self, index: int) -> dict[str, Any]:
         """Performance per member and its statistic on held-out batch ``index`` of the current
@@ -439,7 +451,7 @@ class Trainer:
             record["performance_tasks_members"] = self.last_eval["tasks_members"]
         if self.curriculum.ramps:
             record["curriculum"] = self.curriculum.values(self.step)
-        self._log(record)
+        self._log({**record, **self.learner.logged()})
 
     def _log(self, record: dict[str, Any]) -> None:
         if self.out is None:

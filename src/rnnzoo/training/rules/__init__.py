@@ -2,7 +2,7 @@
 
     >>> from rnnzoo.training.rules import rule_names, describe_rule
     >>> rule_names()
-    ['bptt', 'force', 'full_force', 'rflo', 'eprop', 'node_perturbation']
+    ['bptt', 'force', 'full_force', 'rflo', 'eprop', 'node_perturbation', 'a2c']
 
 A run config's ``rule: {name, hyperparameters}`` (``rnnzoo train --rule NAME --set
 rule.KEY=VALUE``) selects one; `rnnzoo.training.rules.base` defines the interface the trainer
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from rnnzoo.errors import InvalidParameterError, did_you_mean
 from rnnzoo.tasks.params import constraint_text, parse_validation_error
+from rnnzoo.training.rules.a2c import A2CLearner
 from rnnzoo.training.rules.base import Learner, LearnerContext, RuleCard, RuleParams
 from rnnzoo.training.rules.bptt import BPTT, GradientLearner
 from rnnzoo.training.rules.eligibility import RFLO, EProp
@@ -39,7 +40,7 @@ __all__ = [
 
 DEFAULT_RULE = "bptt"
 _RULES: dict[str, type[Learner]] = {
-    cls.name: cls for cls in (BPTT, Force, FullForce, RFLO, EProp, NodePerturbation)
+    cls.name: cls for cls in (BPTT, Force, FullForce, RFLO, EProp, NodePerturbation, A2CLearner)
 }
 
 

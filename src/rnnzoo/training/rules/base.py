@@ -121,6 +121,13 @@ class Learner:
                 "(seed 002) changes the dynamics of BPTT only: use rule 'bptt' or method 'control'"
             )
 
+    @classmethod
+    def task_view(cls, task: Any, params: RuleParams) -> Any:
+        """The task as this rule's network sees it; the trainer builds the network for it and
+        the rule gets it as ``context.task()`` (default: the task itself; ``a2c``: a policy
+        view with action logits and a value output)."""
+        return task
+
     # --- the step --------------------------------------------------------------------------
     def begin(self) -> None:
         """Initialise a freshly built network the way the rule starts (e.g. FORCE: W_out = 0);
@@ -144,6 +151,11 @@ class Learner:
     def flops(self, batch: Any, progress: float) -> float:
         """Floating-point operations of one step on ``batch`` (the leading terms)."""
         raise NotImplementedError
+
+    def logged(self) -> dict[str, Any]:
+        """Entries the rule adds to the next evaluation record of metrics.jsonl (``a2c``: the
+        mean episode reward since the last one)."""
+        return {}
 
     # --- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
