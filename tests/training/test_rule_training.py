@@ -28,7 +28,10 @@ MODELS = {
     "rflo": ("leaky_rate", {"activation": "tanh"}),
     "eprop": ("leaky_current", {}),
     "node_perturbation": ("leaky_current", {"g": 1.5}),
+    "a2c": ("leaky_rate", {}),
 }
+# a2c plays episodes: a task with a decision (a response window a sampled policy can hit)
+TASKS = {"a2c": {"task": "perceptual_decision_making", "params": {"dt_ms": 50, "decision_ms": 200}}}
 HYPER = {"node_perturbation": {"warmup_trials": 4, "eta": 5.0, "perturbation_rate_hz": 20.0}}
 
 
@@ -43,7 +46,7 @@ def config(rule, ensemble=None, **train_settings):
         "target_performance": 1.0,
     }
     return RunConfig(
-        task=TASK,
+        task=TASKS.get(rule, TASK),
         model={
             "kind": kind,
             "ensemble": ensemble,
@@ -193,6 +196,11 @@ IMPOSSIBLE = [
     ),
     (["--rule", "force", "--set", "rule.alpha=0"], r"force: 'alpha' must be > 0"),
     (["--rule", "forse"], "did you mean 'force'"),
+    (["--rule", "a2c"], "rule 'a2c' needs a task with a decision: flipflop.*no response epoch"),
+    (["--rule", "a2c", "--task", "pdm", "--model", "gru"], "rule 'a2c' trains the leaky"),
+    (["--rule", "a2c", "--task", "pdm", "--method", "cd"], "rule 'a2c'.*method 'cd'"),
+    (["--rule", "a2c", "--task", "pdm", "--set", "l2_activity=1"], "rule 'a2c'.*activity"),
+    (["--rule", "a2c", "--task", "pdm", "--set", "rule.gamma=2"], r"a2c: 'gamma' must be"),
 ]
 
 

@@ -43,12 +43,14 @@ class A2CParams(RuleParams):
     gamma: float = rule_field(1.0, "discount per step", gt=0, le=1)
     value_coef: float = rule_field(0.5, "weight of the value loss c_V", ge=0, le=100)
     entropy_coef: float = rule_field(0.01, "weight of the entropy bonus c_H", ge=0, le=10)
-    correct: float = rule_field(1.0, "reward of a correct response")
-    fail: float = rule_field(0.0, "reward of a wrong or missing response")
+    correct: float = rule_field(1.0, "reward of a correct response", ge=-100, le=100)
+    fail: float = rule_field(0.0, "reward of a wrong or missing response", ge=-100, le=100)
     fixation_break_penalty: float | None = rule_field(
         -0.1,
         "reward of each non-zero action before the response window (neurogym's abort "
         "reward); None = early actions are ignored",
+        ge=-100,
+        le=100,
     )
     abort: bool = rule_field(False, "a fixation break ends the episode")
 
@@ -118,7 +120,10 @@ class A2CLearner(GradientLearner):
         """The policy's view of ``task`` with the rewards of ``params`` (a one-line error for
         a task without a decision)."""
         assert isinstance(params, A2CParams)
-        return PolicyTask(task, params.rewards())
+        try:
+            return PolicyTask(task, params.rewards())
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"rule 'a2c' needs a task with a decision: {exc}") from None
 
     @classmethod
     def check(cls, params: RuleParams, context: LearnerContext) -> None:
