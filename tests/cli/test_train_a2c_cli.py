@@ -9,6 +9,7 @@ import numpy as np
 from safetensors.numpy import load_file
 from typer.testing import CliRunner
 
+from rnnzoo.analysis.run import load_run
 from rnnzoo.cli.main import app
 from rnnzoo.models import load_model
 from rnnzoo.training import RunConfig
@@ -40,6 +41,9 @@ def test_train_rule_a2c_writes_a_policy_run_and_resumes_exactly(tmp_path):
     assert saved.rule.name == "a2c" and saved.rule.hyperparameters == {"entropy_coef": 0.05}
     weights = load_file(whole / "model.safetensors")
     assert load_model(whole / "model.safetensors").config.n_outputs == 4  # 3 actions, value
+    _, net, task = load_run(whole)  # what `rnnzoo analyze` gets: the policy's view fits
+    assert task.output_names == ("fixate", "choice_1", "choice_2", "value")
+    assert net.config.n_outputs == task.n_outputs
     records = _records(whole)
     assert [r["step"] for r in records] == [2, 4]
     assert all(-10 < r["reward"] <= 1 and 0 <= r["train_correct"] <= 1 for r in records)

@@ -41,10 +41,14 @@ def plot_trials(
 ) -> Path:
     """Example ``trials`` of ``batch`` (default the first 3) with the network's ``outputs``
     (T, B, O): inputs, targets, outputs on their own axes, rings as heat maps with the decoded
-    direction, padding cropped (`rnnzoo.tasks.plot.draw_trials`)."""
+    direction, padding cropped (`rnnzoo.tasks.plot.draw_trials`).  Outputs that are not the
+    task's channels (a2c's action logits and value) are not drawn on the targets' axes."""
     from rnnzoo.tasks.plot import plot_trials as draw
 
-    fig = draw(batch, outputs=outputs, trials=trials, title="example trials (noise-free network)")
+    title = "example trials (noise-free network)"
+    if outputs.shape[-1] != len(batch.output_names):
+        outputs, title = None, f"{title}; its outputs are not the task's channels (not drawn)"
+    fig = draw(batch, outputs=outputs, trials=trials, title=title)
     return _save(fig, path)
 
 

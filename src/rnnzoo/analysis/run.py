@@ -46,7 +46,7 @@ N_EXAMPLE_TRIALS = 3
 def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Network, Any]:
     """(RunConfig, the standalone network (ensemble ``member``), task) of a run directory."""
     from rnnzoo.models import load_model
-    from rnnzoo.training.build import build_task, check_fits
+    from rnnzoo.training.build import build_task, check_fits, task_view
     from rnnzoo.training.config import RunConfig
 
     run_dir = Path(run_dir)
@@ -64,7 +64,7 @@ def load_run(run_dir: str | Path, member: int | None = None) -> tuple[Any, Netwo
                 f"'{run_dir / 'model.safetensors'}': weight '{name}' holds NaN or infinite "
                 "values (a diverged or damaged network); there is nothing to analyse"
             )
-    task = build_task(config)
+    task = task_view(config, build_task(config))  # a2c: the policy's view (its outputs)
     try:
         check_fits(net, config, task)
     except InvalidParameterError as exc:

@@ -96,20 +96,28 @@ def build_learner(
     return make_learner(config.rule.name, config.rule.hyperparameters, context)
 
 
+def task_view(config: RunConfig, task: Any) -> Any:
+    """``task`` as the network of the run's rule sees it (`Learner.task_view`: the task itself,
+    or ``a2c``'s policy view with action logits and a value output)."""
+    from rnnzoo.training.rules import get_rule_class, rule_params
+
+    params = rule_params(config.rule.name, **config.rule.hyperparameters)
+    return get_rule_class(config.rule.name).task_view(task, params)
+
+
 def check_rule(config: RunConfig) -> None:
     """Raise the one-line error the run's learning rule gives for its network, method and
     settings, without training (the GUI and the benchmark runner check before they start)."""
     from rnnzoo.models.base import seeded_generator
     from rnnzoo.training.rules import LearnerContext, get_rule_class, rule_params
 
-    rule = get_rule_class(config.rule.name)
-    params = rule_params(config.rule.name, **config.rule.hyperparameters)
-    task = rule.task_view(build_task(config), params)  # as the trainer builds the network for
+    task = task_view(config, build_task(config))  # the network is built for the rule's view
     net = build_network(config, task)
     context = LearnerContext(
         net, config.train, build_method(config), seeded_generator(0, 1), lambda: task
     )
-    rule.check(params, context)
+    params = rule_params(config.rule.name, **config.rule.hyperparameters)
+    get_rule_class(config.rule.name).check(params, context)
 
 
 def target_performance(config: RunConfig, task: Any) -> float:

@@ -15,7 +15,7 @@ import torch
 
 from rnnzoo._atomic import atomic_path
 from rnnzoo.models import load_model
-from rnnzoo.training.build import build_task
+from rnnzoo.training.build import build_task, task_view
 from rnnzoo.training.config import RunConfig
 from rnnzoo.training.metrics import METRICS_FILE, read_metrics
 from rnnzoo.training.protocol import network_kwargs
@@ -103,8 +103,4 @@ def plot_report(data: dict[str, Any], path: str | Path) -> Path:
 
 def _outputs_match_targets(config: RunConfig, task: Any) -> bool:
     """Whether the run's network outputs are the task's outputs (not, e.g., a2c's policy)."""
-    from rnnzoo.training.rules import get_rule_class, rule_params
-
-    params = rule_params(config.rule.name, **config.rule.hyperparameters)
-    view = get_rule_class(config.rule.name).task_view(task, params)
-    return tuple(view.output_names) == tuple(task.output_names)
+    return tuple(task_view(config, task).output_names) == tuple(task.output_names)

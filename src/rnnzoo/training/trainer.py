@@ -49,6 +49,7 @@ from rnnzoo.training.build import (
     check_fits,
     resolve_device,
     target_performance,
+    task_view,
 )
 from rnnzoo.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rnnzoo.training.config import RunConfig
@@ -184,11 +185,7 @@ class Trainer:
     def view(self, task: Any) -> Any:
         """``task`` as the rule's network sees it (`Learner.task_view`: ``a2c``'s policy)."""
         if id(task) not in self._views:
-            from rnnzoo.training.rules import get_rule_class, rule_params
-
-            rule = self.config.rule
-            params = rule_params(rule.name, **rule.hyperparameters)
-            self._views = {id(task): get_rule_class(rule.name).task_view(task, params)}
+            self._views = {id(task): task_view(self.config, task)}
         return self._views[id(task)]
 
     def evaluate(self, index: int) -> dict[str, Any]:

@@ -40,6 +40,11 @@ class PolicyTask:
     def generate(self, *args: Any, **kwargs: Any) -> TrialBatch:
         return self.base.generate(*args, **kwargs)
 
+    def generate_test(self) -> TrialBatch | None:
+        """The task's deterministic test grid (None when it has none)."""
+        grid = getattr(self.base, "generate_test", None)
+        return None if grid is None else grid()
+
     def config(self) -> dict[str, Any]:
         return self.base.config()
 
