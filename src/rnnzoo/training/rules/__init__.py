@@ -6,7 +6,9 @@
 
 A run config's ``rule: {name, hyperparameters}`` (``rnnzoo train --rule NAME --set
 rule.KEY=VALUE``) selects one; `rnnzoo.training.rules.base` defines the interface the trainer
-uses, so a new rule (e.g. a reward-based one) is a `Learner` subclass added to ``_RULES``.
+uses, so a new rule is a `Learner` subclass added to ``_RULES``; one whose network is not the
+task's (``a2c``: a recurrent policy with a value output) gives the trainer its view of the task
+(`Learner.task_view`).
 """
 
 from __future__ import annotations

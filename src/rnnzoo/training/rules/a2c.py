@@ -32,7 +32,7 @@ from rnnzoo.errors import InvalidParameterError
 from rnnzoo.training.losses import weight_penalty
 from rnnzoo.training.reward.policy import PolicyTask
 from rnnzoo.training.rules.base import LearnerContext, RuleCard, RuleParams, rule_field
-from rnnzoo.training.rules.bptt import GradientLearner
+from rnnzoo.training.rules.bptt import GradientLearner, backward_alive
 
 LEAKY = ("leaky_rate", "leaky_current")
 
@@ -194,8 +194,7 @@ class A2CLearner(GradientLearner):
 
     def _write_gradients(self) -> None:
         assert self._losses is not None
-        alive = self.alive.to(self._losses.device)  # a stopped member is out of the loss
-        torch.where(alive, self._losses, torch.zeros_like(self._losses)).sum().backward()
+        backward_alive(self._losses, self.alive)
         self._losses = None
 
     def flops(self, batch: Any, progress: float) -> float:

@@ -4,8 +4,8 @@
 and momentum) and per-member gradient clipping; a subclass only fills the parameters' ``.grad``
 (`_write_gradients`).  BPTT does it with autograd through the network's (or seed 002's
 method's) dynamics, as the trainer always has; RFLO and e-prop write their eligibility-trace
-estimates (`rnnzoo.training.rules.eligibility`).  A reward-based rule adds its own parameters
-(e.g. a value head) by overriding `parameters`.
+estimates (`rnnzoo.training.rules.eligibility`); ``a2c`` backpropagates its actor-critic loss
+through a network the trainer built with a value output (`rnnzoo.training.rules.a2c`).
 """
 
 from __future__ import annotations
@@ -173,8 +173,7 @@ class BPTT(GradientLearner):
 
     def _write_gradients(self) -> None:
         assert self._losses is not None
-        alive = self.alive.to(self._losses.device)  # a stopped member is out of the loss
-        torch.where(alive, self._losses, torch.zeros_like(self._losses)).sum().backward()
+        backward_alive(self._losses, self.alive)
         self._losses = None
 
     def flops(self, batch: Any, progress: float) -> float:
@@ -185,6 +184,13 @@ class BPTT(GradientLearner):
         if hasattr(method, "recurrent_steps"):
             updates = method.recurrent_steps(batch.n_steps, progress)
         return updates * self.net.flops_per_time_step(batch.batch_size)
+
+
+def backward_alive(losses: Tensor, alive: Tensor) -> None:
+    """Backpropagate the sum of the per-member losses (M,) of the members still training
+    (``alive`` (M,) bool: a stopped member is out of the loss)."""
+    alive = alive.to(losses.device)
+    torch.where(alive, losses, torch.zeros_like(losses)).sum().backward()
 
 
 def _needs_states(train: Any) -> bool:
