@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from safetensors.numpy import load_file
 
 from rnnzoo import tasks
 from rnnzoo.errors import InvalidParameterError
@@ -56,24 +55,17 @@ def test_loss_is_reinforce_with_baseline_on_gym_episodes():
     assert trainer.net.config.n_outputs == 4  # fixate, two choices, value
 
 
-def test_resume_equals_uninterrupted(tmp_path):
-    whole = train_a2c(_config(6), tmp_path / "whole", progress=False)
-    train_a2c(_config(3), tmp_path / "parts", progress=False)
-    resumed = train_a2c(_config(6), tmp_path / "parts", resume=True, progress=False)
-    assert whole.steps == resumed.steps == 6
-    a = load_file(tmp_path / "whole" / "model.safetensors")
-    b = load_file(tmp_path / "parts" / "model.safetensors")
-    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
-    summary = json.loads((tmp_path / "whole" / "summary.json").read_text())
-    assert summary["rule"] == "a2c"
-    saved = RunConfig.from_yaml(tmp_path / "whole" / "config.yaml")
-    assert saved.rule.name == "a2c" and saved.rule.hyperparameters == {}
-    records = [
-        json.loads(x) for x in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()
-    ]
-    assert [r["step"] for r in records] == [3, 6] and all("reward" in r for r in records)
-    with pytest.raises(InvalidParameterError, match=r"rule\.hyperparameters\.gamma: run None"):
-        train_a2c(_config(9), tmp_path / "whole", A2CParams(gamma=0.9), resume=True)
+def test_train_a2c_is_a_run_of_the_rule_and_keeps_its_settings_on_resume(tmp_path):
+    """Exact resume of a2c runs: tests/cli/test_train_a2c_cli.py and the every-rule test of
+    tests/training/test_rule_training.py."""
+    result = train_a2c(_config(3), tmp_path / "run", A2CParams(gamma=0.9), report=False)
+    assert result.rule == "a2c" and result.steps == 3
+    saved = RunConfig.from_yaml(tmp_path / "run" / "config.yaml")
+    assert saved.rule.name == "a2c" and saved.rule.hyperparameters == {"gamma": 0.9}
+    records = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [3] and all("reward" in r for r in records)
+    with pytest.raises(InvalidParameterError, match=r"rule\.hyperparameters\.gamma: run 0\.9"):
+        train_a2c(_config(6), tmp_path / "run", A2CParams(), resume=True)
 
 
 def test_refuses_what_it_cannot_train():
