@@ -15,7 +15,8 @@ trial folds) and the DSA distance of their trajectories (Ostrow et al. 2023, ran
 are summarised per pair of rules: the mean over the seeds' pairs (within a rule: different
 seeds of that rule), over the networks that reached the task's criterion on the grid.  Writes
 ``<out>/mechanisms.json`` (every network and pair) and ``<out>/mechanisms.md`` (the tables),
-and ``<out>/<task>_<model>.png`` (the two rule-by-rule matrices).
+and ``<out>/<task>_<model>.png`` (the two rule-by-rule matrices), all rewritten after every cell
+(``cells_done`` in the JSON says how far a run got).
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ def main() -> None:
     }
     text = [f"# Mechanisms of the rules in sweep {sweep.name}\n"]
     start = time.perf_counter()
-    for (task, model), entries in networks(sweep).items():
+    cells = networks(sweep)
+    for (task, model), entries in cells.items():
         cell = f"{task} / {model}"
         nets = [describe(e) for e in entries]
         pairs = {
@@ -194,10 +196,11 @@ def main() -> None:
             .replace(".", "")
         )
         plot(args.out / f"{name}.png", cell, matrices)
-        print(f"{cell}: {len(nets)} networks, {time.perf_counter() - start:.0f} s", flush=True)
-    report["seconds"] = round(time.perf_counter() - start, 1)
-    (args.out / "mechanisms.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / "mechanisms.md").write_text("\n".join(text))
+        report["seconds"] = round(time.perf_counter() - start, 1)
+        report["cells_done"] = f"{len(report['cells'])} of {len(cells)}"
+        (args.out / "mechanisms.json").write_text(json.dumps(report, indent=2) + "\n")
+        (args.out / "mechanisms.md").write_text("\n".join(text))  # after every cell
+        print(f"{cell}: {len(nets)} networks, {report['seconds']:.0f} s", flush=True)
 
 
 if __name__ == "__main__":
