@@ -80,7 +80,7 @@ def test_study_expands_into_sweeps_of_the_bench_runner(tmp_path):
         ({"n_hidden": [8, 8]}, "'n_hidden' must be distinct"),
         ({"lr": [0.0]}, "'lr' values must be in"),
         ({"rescaling": {"reference_n": 64}}, "'rescaling.reference_n' 64 must be one of n_hidden"),
-        ({"models": [{"label": "a", "options": {"rankk": 2}}]}, "unknown option 'rankk'"),
+        ({"models": [{"label": "a", "options": {"rankk": 2}}]}, "unknown parameter 'rankk'"),
     ],
 )
 def test_bad_studies_are_one_line_errors(tmp_path, change, message):
