@@ -51,12 +51,12 @@ def main() -> None:
     for level in (0.05, 0.01):
         top.axhline(level, color="0.6", ls=":", lw=1)
     top.set(
-        ylabel="held-out SSL loss |kappa - z|^2 / |z - mean z|^2",
+        ylabel="held-out SSL loss\n|kappa - z|^2 / |z - mean z|^2",
         title="Step I from random weights, the same learning rate at every N",
     )
     top.legend()
     bottom.axhline(0.95, color="0.6", ls=":", lw=1)
-    bottom.set(xlabel="Step I step (Adam, batch 32)", ylabel="held-out task performance")
+    bottom.set(xlabel="Step I step (Adam, batch 32)", ylabel="held-out task\nperformance")
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=100)

@@ -24,6 +24,7 @@ from rnnzoo.bench.scaling_results import (
     eta_max,
     eta_max_table,
     steps_table,
+    study_rows,
     success_table,
 )
 from rnnzoo.bench.worker import run_job
@@ -79,7 +80,7 @@ def test_study_expands_into_sweeps_of_the_bench_runner(tmp_path):
         ({"n_hidden": [8, 8]}, "'n_hidden' must be distinct"),
         ({"lr": [0.0]}, "'lr' values must be in"),
         ({"rescaling": {"reference_n": 64}}, "'rescaling.reference_n' 64 must be one of n_hidden"),
-        ({"models": [{"label": "a", "options": {"rankk": 2}}]}, "unknown option 'rankk'"),
+        ({"models": [{"label": "a", "options": {"rankk": 2}}]}, "unknown parameter 'rankk'"),
     ],
 )
 def test_bad_studies_are_one_line_errors(tmp_path, change, message):
@@ -169,6 +170,18 @@ def test_steps_table_groups_the_arms():
     assert (
         table[("lr_rescaled", 128)].median_steps is None and table[("lr_rescaled", 128)].runs == 1
     )
+
+
+def test_only_finished_runs_count(tmp_path):
+    study = study_from_dict(_study(tmp_path))
+    row = {"sweep": "tiny_lr.lr0.01", "model_label": "full_N8", "seed": 0}
+    rows = [
+        {**row, "status": status, "seed": seed}
+        for seed, status in enumerate(["reached", "max_steps", "interrupted", "running", "failed"])
+    ]
+    kept = study_rows(study, rows, None)
+    assert [(r.seed, r.reached) for r in kept] == [(0, True), (1, False)]
+    assert success_table(kept)[("full", 8, 0.01)] == 0.5
 
 
 @pytest.mark.parametrize("variant", ["dense", "latent"])

@@ -2,7 +2,8 @@
 fitted exponent beta with a bootstrap interval over seeds, and steps to criterion per arm.
 
 Definitions (reference notes, sec. 1.4a):
-- a run succeeds when it reached the target (status "reached") within its step budget;
+- a run succeeds when it reached the target (status "reached") within its step budget; only
+  finished runs count (an interrupted or crashed run is neither a success nor a failure);
 - eta_max(N) is the largest grid rate whose success fraction is >= ``level`` (0.5; also 0.8),
   and ``interpolated`` the rate where the fraction crosses ``level`` between that rate and
   the next larger one (linear in log lr); None when no rate succeeds; ``censored`` when the
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rnnzoo.bench.scaling import ScalingStudy, arm_of
+from rnnzoo.bench.worker import FINISHED
 
 _SIZE = re.compile(r"^(?P<label>.+)_N(?P<n>\d+)$")
 
@@ -41,14 +43,15 @@ class RunRow:
 
 
 def study_rows(study: ScalingStudy, rows: list[dict[str, Any]], lr0: float | None) -> list[RunRow]:
-    """The finished rows of ``study`` (results-table dicts) as `RunRow`s: its current sizes
-    and grid rates only, the rescaling arms' only with their reference rate ``lr0``."""
+    """The finished rows of ``study`` (results-table dicts; status in `FINISHED`) as
+    `RunRow`s: its current sizes and grid rates only, the rescaling arms' only with their
+    reference rate ``lr0``."""
     rates = study.rates()
     n0 = study.rescaling.reference_n if study.rescaling else None
     out = []
     for row in rows:
         sweep = row.get("sweep") or ""
-        if not sweep.startswith(study.name + ".") or row["status"] in ("running", "failed"):
+        if not sweep.startswith(study.name + ".") or row["status"] not in FINISHED:
             continue
         match = _SIZE.match(row.get("model_label") or "")
         if match is None:
