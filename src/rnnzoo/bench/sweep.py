@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
+from rnnzoo.bench.mechanisms import AnalysisSection, check_section
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
 from rnnzoo.tasks.seeding import MAX_SEED
@@ -132,6 +133,11 @@ class Sweep(BaseModel):
         False,
         description="start every run from its task's recommended set-up (model options and "
         "training settings its source states); the entries' options and 'train' go over it",
+    )
+    analysis: AnalysisSection | None = Field(
+        None,
+        description="analyses run on every trained network after its training "
+        "(rnnzoo.bench.mechanisms); none when absent",
     )
 
     def seed_list(self) -> list[int]:
@@ -248,6 +254,9 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
     for i, method in enumerate(sweep.methods):
         _with_owner(f"{owner}: methods[{i}]", make_method, method.name, **method.hyperparameters)
     _check_rules(sweep, owner)
+    if sweep.analysis is not None:
+        check_section(sweep.analysis, owner)
+        _check_conditions(sweep, owner)
     seeds = sweep.seed_list()
     if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds) or not seeds:
         raise InvalidParameterError(f"{owner}: 'seeds' must be distinct integers >= 0; got {seeds}")
@@ -284,6 +293,19 @@ def _check_rules(sweep: Sweep, owner: str) -> None:
                     f"{where}: rule '{rule.name}' runs the true dynamics, but methods[{j}] is "
                     f"'{method.name}' (seed 002's methods are BPTT's): sweep such rules with "
                     "method control only"
+                )
+
+
+def _check_conditions(sweep: Sweep, owner: str) -> None:
+    """The psychometric conditions of ``analysis`` name the sweep's tasks by label."""
+    conditions = sweep.analysis.psychometric if sweep.analysis is not None else None
+    if isinstance(conditions, dict):
+        labels = [task_label(t) for t in sweep.tasks]
+        for label in conditions:
+            if label not in labels:
+                raise InvalidParameterError(
+                    f"{owner}: analysis.psychometric names task {label!r}; the sweep's task "
+                    f"labels are {labels}"
                 )
 
 
