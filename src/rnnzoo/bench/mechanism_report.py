@@ -334,6 +334,11 @@ def alignment_table(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A CSV record: dict fields as JSON."""
+    return {k: json.dumps(v) if isinstance(v, dict) else v for k, v in record.items()}
+
+
 def write_mechanisms(
     rows: list[dict[str, Any]],
     out: Path,
@@ -362,7 +367,7 @@ def write_mechanisms(
         text += ["## Latent connectivity after node alignment", "", alignment_table(records)]
     write_csv(
         paths["mechanisms.csv"],
-        [{**asdict(s)} for s in stats],
+        [_flat(asdict(s)) for s in stats],
         list(MechanismStats.__dataclass_fields__),
     )
     fit = plot_latent_fit(stats, out / "latent_fit.png")
