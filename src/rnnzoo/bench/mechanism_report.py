@@ -152,6 +152,8 @@ def plot_latent_fit(stats: list[MechanismStats], path: Path) -> Path | None:
     if not fitted:
         return None
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     tasks = list(dict.fromkeys(s.task for s in fitted))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.6), squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
@@ -162,6 +164,7 @@ def plot_latent_fit(stats: list[MechanismStats], path: Path) -> Path | None:
             ax.plot(nodes, [s.latent_fit[n][0] for n in nodes], "o-", color=f"C{j}", label=label)
             ax.plot(nodes, [s.latent_fit[n][1] for n in nodes], "s--", color=f"C{j}")
         ax.set(title=task, xlabel="latent nodes", ylabel="R² (solid: embedding, dashed: output)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(min(-0.05, ax.get_ylim()[0]), 1.02)
         ax.legend(fontsize=7)
     return _save(fig, path)
@@ -237,6 +240,34 @@ def axis_value(row: dict[str, Any], axis: str) -> str:
 
 def network_name(row: dict[str, Any]) -> str:
     return f"{_label(row, 'model')} / {column_labels([row])(row)} / seed {row['seed']}"
+
+
+def group_distances(matrices: dict[str, Any], axis: str) -> list[dict[str, Any]]:
+    """Per metric and pair of values of ``axis`` (e.g. rate vs current): the mean and number
+    of the pairwise distances between networks of those groups (distinct networks only)."""
+    values = [axis_value(r, axis) for r in matrices["rows"]]
+    groups = list(dict.fromkeys(values))
+    out = []
+    for metric in (m for m in matrices if m != "rows"):
+        d = matrices[metric]
+        for i, first in enumerate(groups):
+            for second in groups[i:]:
+                picked = [
+                    d[a, b]
+                    for a in range(len(values))
+                    for b in range(a + 1, len(values))
+                    if {values[a], values[b]} == {first, second}
+                ]
+                if picked:
+                    out.append(
+                        {
+                            "metric": metric,
+                            "groups": f"{first} vs {second}",
+                            "pairs": len(picked),
+                            "mean": float(np.mean(picked)),
+                        }
+                    )
+    return out
 
 
 def plot_mds(task: str, matrices: dict[str, Any], color_by: str, path: Path) -> Path:
@@ -383,6 +414,14 @@ def write_mechanisms(
                 for i, task in enumerate(similarity)
             ),
             f"- metrics: {', '.join(metrics)}; MDS coloured by {color_by}",
+            "",
+            f"| Task | Metric | Networks compared ({color_by}) | Pairs | Mean distance |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {task} | {g['metric']} | {g['groups']} | {g['pairs']} | {g['mean']:.3g} |"
+                for task, matrices in similarity.items()
+                for g in group_distances(matrices, color_by)
+            ),
             "",
         ]
     with atomic_path(paths["mechanisms.md"]) as tmp:

@@ -52,6 +52,24 @@ class TaskEntry(BaseModel):
     version: str = "vanilla"
     params: dict[str, Any] = Field(default_factory=dict)
     label: str | None = Field(None, description="row name in the report (default: task)")
+    compose: dict[str, Any] | None = Field(
+        None,
+        description="with task 'compose': a composition as `rnnzoo.tasks.compose` configs it "
+        "(tasks, labels, mode, channels, rule_inputs, weights, silenced)",
+    )
+
+    def build(self) -> Any:
+        """The task of this entry (a composition when ``compose`` is given)."""
+        from rnnzoo.tasks import from_config, make
+
+        if self.task == "compose" or self.compose is not None:
+            if self.compose is None or self.task != "compose" or self.params:
+                raise InvalidParameterError(
+                    "a composition needs task: compose and a 'compose' mapping (its tasks "
+                    "carry their own params)"
+                )
+            return from_config({"compose": self.compose})
+        return make(self.task, self.version, **self.params)
 
 
 class ModelEntry(BaseModel):
@@ -235,7 +253,6 @@ def _validated(model: type[BaseModel], values: Any, owner: str) -> Any:
 def _check_contents(sweep: Sweep, owner: str) -> None:
     from rnnzoo.models import get_model_class
     from rnnzoo.models.options import validate_options
-    from rnnzoo.tasks import make
     from rnnzoo.training.methods import make_method
 
     for key, why in RUNNER_SETTINGS.items():
@@ -243,7 +260,7 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
             raise InvalidParameterError(f"{owner}: train.{key} is set by the runner ({why})")
     train_config(sweep.train, owner=f"{owner}: train")
     for i, task in enumerate(sweep.tasks):
-        built = _with_owner(f"{owner}: tasks[{i}]", make, task.task, task.version, **task.params)
+        built = _with_owner(f"{owner}: tasks[{i}]", task.build)
         _with_owner(f"{owner}: tasks[{i}]", _recommended, sweep, built)
     for i, model in enumerate(sweep.models):
         where = f"{owner}: models[{i}]"
@@ -368,7 +385,6 @@ def run_configs(sweep: Sweep) -> list[Run]:
     """Every run of the sweep (tasks x models x methods x rules x seeds, in that order)."""
     from rnnzoo.models import get_model_class
     from rnnzoo.models.options import validate_options
-    from rnnzoo.tasks import make
     from rnnzoo.training.methods import make_method
     from rnnzoo.training.rules import rule_params
 
@@ -378,7 +394,7 @@ def run_configs(sweep: Sweep) -> list[Run]:
 
     runs = []
     for task in sweep.tasks:
-        built = make(task.task, task.version, **task.params)
+        built = task.build()
         task_config = built.config()
         rec = _recommended(sweep, built)
         for model in sweep.models:
