@@ -65,7 +65,7 @@ def test_single_area_form_of_appendix_b3_has_table_s1_counts():
     ("options", "message"),
     [
         ({"preset": "R4", "channels": [4, 4], "areas": 3}, "'channels' must have 3 entries"),
-        ({"channels": [0]}, "'channels' entries must be integers in \\[1, 2048\\]"),
+        ({"channels": [0]}, "'channels' \\[0\\] input should be greater than or equal to 1; got 0"),
         ({"channels": [4, 4]}, "'strides' must be given for 2 areas \\(preset b3 has 1\\)"),
         ({"n_hidden": 64}, "'n_hidden' is derived \\(125 units"),
         ({"activation_slope": 0.5}, "'activation_slope' applies to activation='prelu' only"),

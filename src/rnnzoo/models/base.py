@@ -74,7 +74,7 @@ class Network(nn.Module):
     Options: ClassVar[type[NetworkOptions]]
     # sizes for the memory estimate made before a network is built (rnnzoo.training.budget):
     weight_blocks: ClassVar[int] = 1  # N x N recurrent matrices per member (gates)
-    activation_bytes: ClassVar[int] = 34  # kept per unit, trial and step (forward + backward)
+    activation_bytes: ClassVar[int] = 36  # kept per unit, trial and step (forward + backward)
     accepts_stimuli: ClassVar[bool] = False  # takes images (TrialBatch.stimuli) in forward
 
     def __init__(self, config: ModelConfig, options: NetworkOptions) -> None:

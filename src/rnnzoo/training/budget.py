@@ -10,7 +10,7 @@ kind's ``weight_blocks``; 3 for the GRU, 4 for the LSTM):
   moments); low rank R counts 2 N R instead of N^2;
 - trials: (B + B_eval) T (I + 2 O) floats plus the float64 input noise;
 - activations: M max(B, B_eval) T N x the kind's ``activation_bytes`` (measured peak bytes
-  per unit, trial and step: 34 for the leaky and vanilla networks (31.5 measured), 76 GRU (71),
+  per unit, trial and step: 36 for the leaky and vanilla networks (31.5 measured), 76 GRU (71),
   88 LSTM (83); half with ``memory="recompute"``); evaluation reuses the buffers of training.
 
 The estimate errs on the large side by up to about 1.5x; trials whose length is a random

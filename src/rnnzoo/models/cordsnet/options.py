@@ -19,12 +19,16 @@ step stores about 5 * n_hidden floats per member for the gradient with memory="s
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from rnnzoo.models.cordsnet.architecture import Architecture, derive
-from rnnzoo.models.options import NetworkOptions, NonNegative, Positive, _field
+from rnnzoo.models.options import MAX_UNITS, Gain, NetworkOptions, NoiseLevel, TimeConstant, _field
+
+LearningRate = Annotated[float, Field(gt=0, le=10)]
+MAX_STEPS = 1_000_000_000  # steps of a stage (as a run's, rnnzoo.training.config)
+MAX_BATCH = 100_000  # images per step of a stage (as a run's trials per step)
 
 PRESET_NAMES = ("b3", "R2", "R4", "R6", "R8")
 _R_CHANNELS = (64, 64, 128, 128, 256, 256, 512, 512)
@@ -43,7 +47,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 _ARCHITECTURE = ("areas", "channels", "strides", "kernel_size", "grid_size")
-Count = Field(ge=1, le=2048)
 
 
 class CordsNetOptions(NetworkOptions):
@@ -60,6 +63,7 @@ class CordsNetOptions(NetworkOptions):
         "leave unset (a value must match)",
         "neurons",
         ge=1,
+        le=MAX_UNITS,
     )
     preset: Literal["b3", "R2", "R4", "R6", "R8"] = _field(
         "b3", "architecture preset for the fields left unset (b3: one 5x5x5 area; RX: Table S3)"
@@ -67,10 +71,10 @@ class CordsNetOptions(NetworkOptions):
     areas: int | None = _field(
         None, "number of recurrent areas (None = the preset's)", "", ge=1, le=16
     )
-    channels: list[int] | None = _field(
+    channels: list[Annotated[int, Field(ge=1, le=2048)]] | None = _field(
         None, "channels of each area (None = the preset's)", "channels"
     )
-    strides: list[int] | None = _field(
+    strides: list[Annotated[int, Field(ge=1, le=8)]] | None = _field(
         None, "stride of each area's input convolution (None = the preset's)", "pixels"
     )
     kernel_size: int | None = _field(
@@ -110,7 +114,7 @@ class CordsNetOptions(NetworkOptions):
     stem_kernel: int = _field(7, "kernel side of the image stem convolution", "pixels", ge=1, le=15)
     stem_stride: int = _field(2, "stride of the image stem convolution", "pixels", ge=1, le=8)
     stem_pool: bool = _field(True, "3x3 stride-2 average pool after the stem (never max pool)")
-    tau_ms: Positive = _field(10.0, "time constant of every unit (seed 004: 10 ms)", "ms")
+    tau_ms: TimeConstant = _field(10.0, "time constant of every unit (seed 004: 10 ms)", "ms")
     activation: Literal["relu", "tanh", "softplus", "prelu", "identity"] = _field(
         "relu", "activation f inside each area (identity = the linear network)"
     )
@@ -121,7 +125,7 @@ class CordsNetOptions(NetworkOptions):
         "relu", "activation g of an area's rates where they feed the next area and the readout"
     )
     weight_norm: bool = _field(True, "weight normalisation (gain and direction) of every conv")
-    gain: NonNegative | list[NonNegative] = _field(
+    gain: Gain | list[Gain] = _field(
         1.0,
         "gain of the random recurrent kernels: N(0, gain^2 / (channels kernel^2))",
         "",
@@ -139,21 +143,21 @@ class CordsNetOptions(NetworkOptions):
         ge=1,
         le=100_000,
     )
-    backend_tau_ms: Positive = _field(100.0, "time constant of the back-end", "ms")
+    backend_tau_ms: TimeConstant = _field(100.0, "time constant of the back-end", "ms")
     backend_activation: Literal["relu", "tanh", "softplus"] = _field(
         "relu", "activation of the back-end"
     )
     train_front_end: bool = _field(True, "train the CordsNet front-end (False freezes it)")
-    input_noise: NonNegative | list[NonNegative] = _field(
+    input_noise: NoiseLevel | list[NoiseLevel] = _field(
         0.0, "vector-input noise sigma_in (per-step std sigma_in * sqrt(2/alpha))", "a.u.", True
     )
-    pixel_noise: NonNegative | list[NonNegative] = _field(
+    pixel_noise: NoiseLevel | list[NoiseLevel] = _field(
         0.0,
         "std of white noise added to the pixels at every step an image is shown",
         "a.u.",
         True,
     )
-    recurrent_noise: NonNegative | list[NonNegative] = _field(
+    recurrent_noise: NoiseLevel | list[NoiseLevel] = _field(
         0.0, "recurrent noise sigma_rec (per-step std sigma_rec * sqrt(2/alpha))", "a.u.", True
     )
     engine: Literal["auto", "conv", "dense"] = _field(
@@ -166,28 +170,33 @@ class CordsNetOptions(NetworkOptions):
         "store", "gradient memory: store every step, or recompute chunks in backward"
     )
     checkpoint_steps: int = _field(
-        50, "steps per chunk (recompute; and noise draws)", "steps", ge=1
+        50, "steps per chunk (recompute; and noise draws)", "steps", ge=1, le=MAX_STEPS
     )
     init: Literal["random", "staged"] = _field(
         "random",
         "initialisation: random weights, or seed 004's staged initialisation (train "
         "runs stages 1-4 first; see rnnzoo.training.staged)",
     )
-    stage1_steps: int = _field(2000, "staged: CNN training steps", "steps", ge=0)
-    stage1_lr: Positive = _field(0.05, "staged: CNN SGD learning rate (momentum 0.9)")
-    stage1_batch_size: int = _field(64, "staged: CNN images per step", "images", ge=1)
-    stage2_steps: int = _field(1000, "staged: steady-state fit steps", "steps", ge=0)
-    stage2_lr: Positive = _field(1e-2, "staged: steady-state fit AdamW learning rate")
-    stage2_batch_size: int = _field(32, "staged: steady-state fit images per step", "images", ge=1)
-    stage3_steps: int = _field(200, "staged: linear network training steps", "steps", ge=0)
-    stage3_lr: Positive = _field(1e-4, "staged: linear network AdamW learning rate")
+    stage1_steps: int = _field(2000, "staged: CNN training steps", "steps", ge=0, le=MAX_STEPS)
+    stage1_lr: LearningRate = _field(0.05, "staged: CNN SGD learning rate (momentum 0.9)")
+    stage1_batch_size: int = _field(64, "staged: CNN images per step", "images", ge=1, le=MAX_BATCH)
+    stage2_steps: int = _field(1000, "staged: steady-state fit steps", "steps", ge=0, le=MAX_STEPS)
+    stage2_lr: LearningRate = _field(1e-2, "staged: steady-state fit AdamW learning rate")
+    stage2_batch_size: int = _field(
+        32, "staged: steady-state fit images per step", "images", ge=1, le=MAX_BATCH
+    )
+    stage3_steps: int = _field(
+        200, "staged: linear network training steps", "steps", ge=0, le=MAX_STEPS
+    )
+    stage3_lr: LearningRate = _field(1e-4, "staged: linear network AdamW learning rate")
     stage4_steps: int = _field(
         20,
         "staged: PReLU annealing steps at each slope 0.95, 0.90, ..., 0.05 (0 = skip)",
         "steps",
         ge=0,
+        le=MAX_STEPS,
     )
-    stage4_lr: Positive = _field(1e-4, "staged: AdamW learning rate while annealing")
+    stage4_lr: LearningRate = _field(1e-4, "staged: AdamW learning rate while annealing")
 
     @model_validator(mode="after")
     def _architecture_is_consistent(self) -> CordsNetOptions:
@@ -200,9 +209,9 @@ class CordsNetOptions(NetworkOptions):
                 "unset)"
             )
         object.__setattr__(self, "n_hidden", units)
-        if self.activation != "prelu" and "activation_slope" in self.model_fields_set:
+        if self.activation != "prelu" and not self.is_default("activation_slope"):
             raise ValueError("'activation_slope' applies to activation='prelu' only")
-        if self.input_size is None and "n_stimuli" in self.model_fields_set:
+        if self.input_size is None and not self.is_default("n_stimuli"):
             raise ValueError("'n_stimuli' applies to image inputs only (set input_size)")
         if self.engine == "dense" and not self.dense_possible(arch):
             raise ValueError(
