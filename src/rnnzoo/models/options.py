@@ -18,8 +18,6 @@ TimeConstant = Annotated[float, Field(gt=0, le=1e12)]  # ms (1e9: an integrator,
 Gain = Annotated[float, Field(ge=0, le=1e3)]
 NoiseLevel = Annotated[float, Field(ge=0, le=1e3)]
 Probability = Annotated[float, Field(gt=0, le=1)]
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
 MaskEntry = Annotated[float, Field(ge=0, le=1)]  # 0 or 1 (checked with the shape)
 
 
