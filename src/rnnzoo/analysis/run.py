@@ -163,7 +163,7 @@ def analyze_run(
             f"{large.LARGE_NEURONS} neurons (N = {net.options.n_hidden})"
         )
     batch = analysis_batch(task, seed, settings.max_trials)
-    latent = _latent_size(net, batch, settings) if latent_circuit else None  # checked first
+    latent = latent_size(net, batch, settings) if latent_circuit else None  # checked first
     with staged_folder(out) as stage:
         return _analyze(run_dir, stage, config, net, task, member, batch, latent, seed, settings)
 
@@ -285,7 +285,7 @@ def _figures(out, net, batch, sim: Simulation, fixed: FixedPoints, space, spectr
     return {name: path.name for name, path in drawn.items()}
 
 
-def _latent_size(net, batch, settings: AnalysisSettings) -> tuple[Any, int, bool]:
+def latent_size(net, batch, settings: AnalysisSettings) -> tuple[Any, int, bool]:
     """(channels, number of nodes, structured) of the latent circuit, checked: one node per
     channel of the task (`latent_channels`: inputs used, outputs, rings pooled into sectors)
     unless ``latent_nodes`` says otherwise, and the paper's non-negative input/output structure
@@ -305,23 +305,16 @@ def _latent_size(net, batch, settings: AnalysisSettings) -> tuple[Any, int, bool
     return channels, n_nodes, structured
 
 
-def _latent_circuit(
-    net,
-    batch,
-    sim: Simulation,
-    out: Path,
-    figures: dict,
-    seed: int,
-    settings: AnalysisSettings,
-    size: tuple[Any, int, bool],
+def fit_task_circuit(
+    net, batch, sim: Simulation, seed: int, settings: AnalysisSettings, size: tuple[Any, int, bool]
 ):
-    """Fit a circuit of ``size`` (`_latent_size`) to the rates of the first ``latent_trials``
-    trials; perturbation test (on all trials) of its strongest connection weakened by half,
-    when the network's W allows it; warnings when the fit is poor."""
+    """The latent circuit of ``size`` (`latent_size`: channels, nodes, structured) fitted to the
+    rates ``sim`` of the first ``latent_trials`` trials of ``batch``, with the task's channels
+    as its inputs and outputs (`LatentCircuit`)."""
     alpha = float(net.alpha.mean()) if is_continuous(net) else 1.0
     channels, n_nodes, structured = size
     trials = slice(0, settings.latent_trials)
-    circuit = fit_latent_circuit(
+    return fit_latent_circuit(
         sim.rates[:, trials],
         channels.inputs(batch.inputs[:, trials]),
         channels.outputs(sim.outputs[:, trials]),
@@ -332,6 +325,23 @@ def _latent_circuit(
         n_restarts=settings.latent_restarts,
         structured=structured,
     )
+
+
+def _latent_circuit(
+    net,
+    batch,
+    sim: Simulation,
+    out: Path,
+    figures: dict,
+    seed: int,
+    settings: AnalysisSettings,
+    size: tuple[Any, int, bool],
+):
+    """Fit a circuit of ``size`` (`latent_size`) to the rates of the first ``latent_trials``
+    trials; perturbation test (on all trials) of its strongest connection weakened by half,
+    when the network's W allows it; warnings when the fit is poor."""
+    channels, n_nodes, structured = size
+    circuit = fit_task_circuit(net, batch, sim, seed, settings, size)
     names = channels.node_names(n_nodes, structured)
     result = {
         **circuit.summary(),

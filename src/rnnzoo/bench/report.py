@@ -367,8 +367,14 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def write_report(rows: list[dict[str, Any]], out: Path, title: str) -> dict[str, Path]:
-    """Write table.md, table.csv, runs.csv and the figures into ``out``; returns the paths."""
+def write_report(
+    rows: list[dict[str, Any]], out: Path, title: str, mechanisms: dict[str, Any] | None = None
+) -> dict[str, Path]:
+    """Write table.md, table.csv, runs.csv and the figures into ``out``, and the mechanism
+    tables and figures when rows hold analyses (`write_mechanisms`, ``mechanisms`` its
+    options); returns the paths."""
+    from rnnzoo.bench.mechanism_report import write_mechanisms
+
     out.mkdir(parents=True, exist_ok=True)
     stats = cell_stats(rows)
     unfinished = [r for r in rows if r["status"] not in FINISHED]
@@ -402,4 +408,5 @@ def write_report(rows: list[dict[str, Any]], out: Path, title: str) -> dict[str,
         written = plot(rows, out / name)
         if written is not None:
             paths[name] = written
+    paths.update(write_mechanisms(rows, out, **(mechanisms or {})))
     return paths

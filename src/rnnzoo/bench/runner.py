@@ -2,9 +2,11 @@
 executor, and record every run in the sweep's results table.
 
 A run is finished when its row has a final status (reached, max_steps, diverged, stopped);
-a job is skipped when all its runs are finished.  Every other job (never started, running when
-the sweep was killed, interrupted, failed) runs again and resumes from its latest checkpoint,
-so that its final weights equal those of an uninterrupted sweep.
+a job is skipped when all its runs are finished (and, with an ``analysis:`` section, hold its
+current analysis; a trained job without it runs the missing analyses only).  Every other job
+(never started, running when the sweep was killed, interrupted, failed) runs again and
+resumes from its latest checkpoint, so that its final weights equal those of an
+uninterrupted sweep.
 """
 
 from __future__ import annotations
@@ -46,9 +48,25 @@ def finished_run_ids(sweep: Sweep) -> set[str]:
     return {row["run_id"] for row in read_runs(sweep.db_path) if row["status"] in FINISHED}
 
 
-def job_tasks(sweep: Sweep, jobs: list[Job]) -> list[JobTask]:
+def analysed_run_ids(sweep: Sweep) -> set[str]:
+    """Ids of the runs whose rows hold the sweep's current analysis, done or skipped
+    (`rnnzoo.bench.mechanisms`); empty without an analysis section."""
+    from rnnzoo.bench.mechanisms import DONE
+
+    if sweep.analysis is None or not sweep.db_path.is_file():
+        return set()
+    current = sweep.analysis.analysis_id()
+    return {
+        row["run_id"]
+        for row in read_runs(sweep.db_path)
+        if row["analysis_id"] == current and row["analysis_status"] in DONE
+    }
+
+
+def job_tasks(sweep: Sweep, jobs: list[Job], trained: set[str] = frozenset()) -> list[JobTask]:
     """The worker payloads of ``jobs`` (absolute paths: workers may run elsewhere), with the
-    plugins this process has loaded (`rnnzoo.plugins`)."""
+    plugins this process has loaded (`rnnzoo.plugins`) and the sweep's analysis section; a
+    job whose runs are all in ``trained`` only runs its analyses."""
     from rnnzoo.plugins import active_plugins
 
     return [
@@ -59,6 +77,8 @@ def job_tasks(sweep: Sweep, jobs: list[Job]) -> list[JobTask]:
             db=sweep.db_path.resolve(),
             jobs_db=sweep.jobs_db_path.resolve(),
             plugins=tuple(active_plugins()),
+            analysis=sweep.analysis,
+            analyse_only=all(run.run_id in trained for run in job.runs),
         )
         for job in jobs
     ]
@@ -87,7 +107,8 @@ def run_sweep(
     """Run every unfinished job of ``sweep`` on ``executor``; ``on_done`` sees each job's
     result as it finishes.  KeyboardInterrupt propagates after the running jobs checkpointed."""
     jobs = expand(sweep)
-    done = finished_run_ids(sweep)
+    trained = finished_run_ids(sweep)
+    done = trained & analysed_run_ids(sweep) if sweep.analysis is not None else trained
     finished = {job.job_id for job in jobs if all(run.run_id in done for run in job.runs)}
     todo = [job for job in jobs if job.job_id not in finished]
     check_jobs_fit(todo)
@@ -99,5 +120,5 @@ def run_sweep(
             on_done(result)
 
     sweep.results_dir.mkdir(parents=True, exist_ok=True)
-    executor.run(job_tasks(sweep, todo), collect)
+    executor.run(job_tasks(sweep, todo, trained), collect)
     return outcome

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
+from rnnzoo.bench.mechanisms import AnalysisSection, check_section
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.params import parse_validation_error
 from rnnzoo.tasks.seeding import MAX_SEED
@@ -51,6 +52,24 @@ class TaskEntry(BaseModel):
     version: str = "vanilla"
     params: dict[str, Any] = Field(default_factory=dict)
     label: str | None = Field(None, description="row name in the report (default: task)")
+    compose: dict[str, Any] | None = Field(
+        None,
+        description="with task 'compose': a composition as `rnnzoo.tasks.compose` configs it "
+        "(tasks, labels, mode, channels, rule_inputs, weights, silenced)",
+    )
+
+    def build(self) -> Any:
+        """The task of this entry (a composition when ``compose`` is given)."""
+        from rnnzoo.tasks import from_config, make
+
+        if self.task == "compose" or self.compose is not None:
+            if self.compose is None or self.task != "compose" or self.params:
+                raise InvalidParameterError(
+                    "a composition needs task: compose and a 'compose' mapping (its tasks "
+                    "carry their own params)"
+                )
+            return from_config({"compose": self.compose})
+        return make(self.task, self.version, **self.params)
 
 
 class ModelEntry(BaseModel):
@@ -132,6 +151,11 @@ class Sweep(BaseModel):
         False,
         description="start every run from its task's recommended set-up (model options and "
         "training settings its source states); the entries' options and 'train' go over it",
+    )
+    analysis: AnalysisSection | None = Field(
+        None,
+        description="analyses run on every trained network after its training "
+        "(rnnzoo.bench.mechanisms); none when absent",
     )
 
     def seed_list(self) -> list[int]:
@@ -229,7 +253,6 @@ def _validated(model: type[BaseModel], values: Any, owner: str) -> Any:
 def _check_contents(sweep: Sweep, owner: str) -> None:
     from rnnzoo.models import get_model_class
     from rnnzoo.models.options import validate_options
-    from rnnzoo.tasks import make
     from rnnzoo.training.methods import make_method
 
     for key, why in RUNNER_SETTINGS.items():
@@ -237,7 +260,7 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
             raise InvalidParameterError(f"{owner}: train.{key} is set by the runner ({why})")
     train_config(sweep.train, owner=f"{owner}: train")
     for i, task in enumerate(sweep.tasks):
-        built = _with_owner(f"{owner}: tasks[{i}]", make, task.task, task.version, **task.params)
+        built = _with_owner(f"{owner}: tasks[{i}]", task.build)
         _with_owner(f"{owner}: tasks[{i}]", _recommended, sweep, built)
     for i, model in enumerate(sweep.models):
         where = f"{owner}: models[{i}]"
@@ -248,6 +271,9 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
     for i, method in enumerate(sweep.methods):
         _with_owner(f"{owner}: methods[{i}]", make_method, method.name, **method.hyperparameters)
     _check_rules(sweep, owner)
+    if sweep.analysis is not None:
+        check_section(sweep.analysis, owner)
+        _check_conditions(sweep, owner)
     seeds = sweep.seed_list()
     if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds) or not seeds:
         raise InvalidParameterError(f"{owner}: 'seeds' must be distinct integers >= 0; got {seeds}")
@@ -284,6 +310,19 @@ def _check_rules(sweep: Sweep, owner: str) -> None:
                     f"{where}: rule '{rule.name}' runs the true dynamics, but methods[{j}] is "
                     f"'{method.name}' (seed 002's methods are BPTT's): sweep such rules with "
                     "method control only"
+                )
+
+
+def _check_conditions(sweep: Sweep, owner: str) -> None:
+    """The psychometric conditions of ``analysis`` name the sweep's tasks by label."""
+    conditions = sweep.analysis.psychometric if sweep.analysis is not None else None
+    if isinstance(conditions, dict):
+        labels = [task_label(t) for t in sweep.tasks]
+        for label in conditions:
+            if label not in labels:
+                raise InvalidParameterError(
+                    f"{owner}: analysis.psychometric names task {label!r}; the sweep's task "
+                    f"labels are {labels}"
                 )
 
 
@@ -346,7 +385,6 @@ def run_configs(sweep: Sweep) -> list[Run]:
     """Every run of the sweep (tasks x models x methods x rules x seeds, in that order)."""
     from rnnzoo.models import get_model_class
     from rnnzoo.models.options import validate_options
-    from rnnzoo.tasks import make
     from rnnzoo.training.methods import make_method
     from rnnzoo.training.rules import rule_params
 
@@ -356,7 +394,7 @@ def run_configs(sweep: Sweep) -> list[Run]:
 
     runs = []
     for task in sweep.tasks:
-        built = make(task.task, task.version, **task.params)
+        built = task.build()
         task_config = built.config()
         rec = _recommended(sweep, built)
         for model in sweep.models:

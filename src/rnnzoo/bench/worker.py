@@ -42,6 +42,8 @@ class JobTask:
     db: Path
     jobs_db: Path
     plugins: tuple[str, ...] = ()  # loaded in the worker (it may run on another machine)
+    analysis: Any = None  # the sweep's AnalysisSection (rnnzoo.bench.mechanisms), or None
+    analyse_only: bool = False  # training finished before: run the missing analyses only
 
 
 def run_job(task: JobTask) -> dict[str, Any]:
@@ -60,6 +62,17 @@ def run_job(task: JobTask) -> dict[str, Any]:
         add_plugins(task.plugins)  # the user's tasks and networks, as in the sweep's process
     except Exception as exc:
         return record_end(task, "failed", error_line(exc))
+    if task.analyse_only:
+        return _analyse(
+            task,
+            {
+                "job_id": job.job_id,
+                "status": "done",
+                "resumed_from": None,
+                "statuses": ["analysed"] * len(job.runs),
+                "error": None,
+            },
+        )
     record_rows(task, [{"status": "running"} for _ in job.runs])
     try:
         with run_lock(task.run_dir, wait=True):  # a second sweep waits for this job
@@ -70,13 +83,30 @@ def run_job(task: JobTask) -> dict[str, Any]:
         return record_end(task, "failed", error_line(exc))
     rows = member_rows(job, result, records)
     record_rows(task, [{"error": None, **row} for row in rows])
-    return {
+    outcome = {
         "job_id": job.job_id,
         "status": "done",
         "resumed_from": resumed_from,
         "statuses": [row["status"] for row in rows],
         "error": None,
     }
+    return outcome if task.analysis is None else _analyse(task, outcome)
+
+
+def _analyse(task: JobTask, outcome: dict[str, Any]) -> dict[str, Any]:
+    """Run the sweep's analyses on the job's trained networks (`rnnzoo.bench.mechanisms`):
+    a failure makes the job "failed" with the error (its training rows stay), an interrupt
+    "interrupted"."""
+    from rnnzoo.bench.mechanisms import analyse_job
+
+    try:
+        with run_lock(task.run_dir, wait=True):
+            result = analyse_job(task, task.analysis)
+    except KeyboardInterrupt:
+        return {**outcome, "status": "interrupted"}
+    if result["status"] == "failed":
+        return {**outcome, "status": "failed", "error": f"analysis: {result['error']}"}
+    return outcome
 
 
 def error_line(exc: BaseException) -> str:

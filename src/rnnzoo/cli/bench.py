@@ -170,19 +170,32 @@ def _run(
 def report(
     source: Annotated[Path, typer.Argument(help="sweep file (YAML) or results table (.sqlite)")],
     out: Annotated[Path, typer.Option("--out", help="folder for the tables and figures")],
+    color_by: Annotated[
+        str | None,
+        typer.Option(
+            "--color-by",
+            help="sweep axis colouring the MDS plot of analysed networks: model, method, "
+            "rule, task or seed (default: the sweep's analysis.color_by, else model)",
+        ),
+    ] = None,
 ) -> None:
-    """Tables (Markdown, CSV) shaped like seed 002's Table 1, and figures."""
-    _report(source, out)
+    """Tables (Markdown, CSV) shaped like seed 002's Table 1, and figures; with analyses in
+    the sweep, the mechanism tables and figures too."""
+    _report(source, out, color_by)
 
 
 @one_line_errors
-def _report(source: Path, out: Path) -> None:
+def _report(source: Path, out: Path, color_by: str | None = None) -> None:
+    from rnnzoo.bench.mechanisms import AXES
     from rnnzoo.bench.report import write_report
     from rnnzoo.bench.sweep import grid_order, load_sweep
     from rnnzoo.training.results import read_runs
 
     if not source.is_file():
         raise InvalidParameterError(f"'{source}' does not exist")
+    if color_by is not None and color_by not in AXES:
+        raise InvalidParameterError(f"'--color-by' must be one of {list(AXES)}; got {color_by!r}")
+    mechanisms: dict[str, Any] = {}
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"'--out': '{out}' is a file, not a folder")
     if source.suffix.lower() in (".yaml", ".yml"):
@@ -193,6 +206,13 @@ def _report(source: Path, out: Path) -> None:
             )
         rows, title = read_runs(sweep.db_path, sweep=sweep.name), f"Sweep {sweep.name}"
         rows.sort(key=lambda row: grid_order(sweep, row))  # tables follow the file's order
+        if sweep.analysis is not None:
+            section = sweep.analysis
+            mechanisms = {
+                "metrics": section.similarity,
+                "color_by": section.color_by,
+                "max_trials": section.analysis_settings().max_trials,
+            }
     elif source.suffix.lower() in (".sqlite", ".db", ".sqlite3"):
         rows, title = read_runs(source), f"Results of {source.name}"
     else:
@@ -201,7 +221,9 @@ def _report(source: Path, out: Path) -> None:
         )
     if not rows:
         raise InvalidParameterError(f"'{source}': the results table has no runs")
-    paths = write_report(rows, out, title)
+    if color_by is not None:
+        mechanisms["color_by"] = color_by
+    paths = write_report(rows, out, title, mechanisms)
     for path in paths.values():
         typer.echo(str(path))
 

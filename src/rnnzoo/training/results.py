@@ -51,6 +51,18 @@ COLUMNS = (
     ("rule", "TEXT"),
     ("rule_label", "TEXT"),
     ("trials_to_criterion", "INTEGER"),
+    # added for the analyses inside sweeps (rnnzoo.bench.mechanisms); NULL without them
+    ("analysis_id", "TEXT"),
+    ("analysis_status", "TEXT"),
+    ("analysis_error", "TEXT"),
+    ("analysis_dir", "TEXT"),
+    ("n_fixed_points", "INTEGER"),
+    ("n_stable_fixed_points", "INTEGER"),
+    ("fixed_point_classes", "TEXT"),  # JSON: stability class -> count (fixed points only)
+    ("participation_ratio", "REAL"),
+    ("spectral_radius", "REAL"),
+    ("lyapunov_exponent_per_s", "REAL"),
+    ("latent_fit", "TEXT"),  # JSON: nodes -> {embedding_r2, subspace_r2, output_r2}
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 BUSY_TIMEOUT_MS = 60_000
