@@ -63,6 +63,6 @@ def test_train_a_cordsnet_on_a_vector_task_and_reject_bad_options(tmp_path):
     bad = runner.invoke(app, [*args, "--set", "channels=[0]", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2
     assert bad.output.strip().splitlines() == [
-        "error: cordsnet: 'channels' entries must be integers in [1, 2048]; got [0]."
+        "error: cordsnet: 'channels' [0] input should be greater than or equal to 1; got 0."
     ]
     assert not (tmp_path / "bad").exists()

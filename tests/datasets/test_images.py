@@ -46,6 +46,7 @@ def test_digits_are_scikit_learns():
 def test_missing_fashion_mnist_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNZOO_FASHION_MNIST", str(tmp_path))
     image_data._fashion_mnist.cache_clear()
+    image_data._load_split.cache_clear()  # splits cut earlier in this process
     try:
         with pytest.raises(InvalidParameterError, match="apt-get install dataset-fashion-mnist"):
             load_images("fashion_mnist", "test")
@@ -55,6 +56,7 @@ def test_missing_fashion_mnist_says_how_to_install_it(tmp_path, monkeypatch):
             load_images("fashion_mnist", "test")
     finally:
         image_data._fashion_mnist.cache_clear()
+        image_data._load_split.cache_clear()
 
 
 @pytest.mark.parametrize(

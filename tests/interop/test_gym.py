@@ -16,10 +16,12 @@ from rnnzoo.errors import InvalidParameterError  # noqa: E402
 from rnnzoo.interop.gym import TaskEnv, register_envs, task_env  # noqa: E402
 from rnnzoo.tasks.decisions import decisions, episode_rewards  # noqa: E402
 
-# Tasks without one choice in one response window: continuous actions, scored at the end.
+# Tasks without one choice in one response window: continuous actions, scored at the end
+# (image_classification reads its choice in the image's last 60 ms, and the yang2019 suite's
+# batches are compositions whose epochs are named per rule: neither has a response epoch).
 CONTINUOUS = {
-    "flipflop", "marked_input", "memory_pro", "moving_average", "rule_reversal",
-    "serial_reaction_time", "sine_generator",
+    "flipflop", "image_classification", "marked_input", "memory_pro", "moving_average",
+    "rule_reversal", "serial_reaction_time", "sine_generator", "yang2019",
 }  # fmt: skip
 
 

@@ -91,9 +91,12 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return path
 
 
-def load_checkpoint(path: Path, device: torch.device) -> tuple[Network, dict[str, Any]]:
+def load_checkpoint(
+    path: Path, device: torch.device, keys: tuple[str, ...] | None = None
+) -> tuple[Network, dict[str, Any]]:
     """Weights and training state of the checkpoint folder ``path`` (no code is unpickled);
-    an unreadable or incomplete state is an `InvalidParameterError` naming the file."""
+    an unreadable or incomplete state is an `InvalidParameterError` naming the file.  ``keys``:
+    the state's required keys (None: the trainer's, `STATE_KEYS` and the rule's state)."""
     net = load_model(path / "model.safetensors").to(device)
     state_file = path / "state.pt"
     if not state_file.is_file():
@@ -110,8 +113,10 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[Network, dict[str
         raise InvalidParameterError(
             f"'{state_file}' cannot be read ({type(exc).__name__}: {first or 'empty or cut off'})"
         ) from None
-    missing = [k for k in STATE_KEYS if not isinstance(state, dict) or k not in state]
-    if isinstance(state, dict) and not any(k in state for k in RULE_STATE_KEYS):
+    required = STATE_KEYS if keys is None else keys
+    missing = [k for k in required if not isinstance(state, dict) or k not in state]
+    trainer_state = keys is None and isinstance(state, dict)
+    if trainer_state and not any(k in state for k in RULE_STATE_KEYS):
         missing.append(RULE_STATE_KEYS[0])
     if missing:
         raise InvalidParameterError(f"'{state_file}' is incomplete: it lacks {missing}")

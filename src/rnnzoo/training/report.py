@@ -55,10 +55,11 @@ def report_data(run_dir: str | Path, n_trials: int = 3, seed: int = 0) -> dict[s
     signs = np.sign(vt[:k, np.abs(vt[:k]).argmax(axis=1)].diagonal())  # deterministic axes
     pcs = (rates - mean) @ (vt[:k].T * signs)
     pcs[~batch.valid] = np.nan
+    shown = batch.select(np.arange(n_trials))  # padded to its own longest trial
     return {
         "curves": curve_data(records),
-        "batch": batch.select(np.arange(n_trials)),
-        "outputs": out.outputs.numpy()[:, :n_trials] if drawn else None,
+        "batch": shown,
+        "outputs": out.outputs.numpy()[: shown.n_steps, :n_trials] if drawn else None,
         "pcs": pcs[:, : min(16, pcs.shape[1])],
         "explained": (s[:k] ** 2) / (s**2).sum(),
         "dt_ms": float(batch.dt_ms),

@@ -131,13 +131,13 @@ class Trainer:
         self.task = build_task(config)
         self._views: dict[int, Any] = {}  # the task as the rule's network sees it (one entry)
         self.curriculum = Curriculum(config.train.curriculum, config.task, self.task)
+        if net is None and config.model.options.get("init") == "staged":
+            raise InvalidParameterError(
+                "init=staged runs through rnnzoo.training.train (its stages build the network)"
+            )
         check_run_fits(config, self.curriculum.extremes(self.task), self.device)
         self.fresh_network = net is None  # the rule initialises it (learner.begin)
         if net is None:
-            if config.model.options.get("init") == "staged":
-                raise InvalidParameterError(
-                    "init=staged runs through rnnzoo.training.train (its stages build the network)"
-                )
             net = build_network(config, self.view(self.task))
         else:
             check_fits(net, config, self.view(self.task))
