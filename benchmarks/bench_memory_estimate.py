@@ -1,7 +1,7 @@
 """The memory estimate of `rnnzoo.training.budget` against the measured peak of real runs.
 
 Each configuration trains 2 steps (with an evaluation each) in a fresh process; the growth of
-its peak RSS over the process's size after imports is the measured memory.  Prints one
+its peak RSS (VmHWM) over the process's size after imports is the measured memory.  Prints one
 Markdown row per configuration: the estimate, the measurement, their ratio, and the bytes per
 unit, trial and step that the measurement implies for the activations (the measurement less
 the estimate's other parts, over M max(B, B_eval) T N), next to the kind's
@@ -28,7 +28,9 @@ config = run_config(json.loads(sys.argv[1]))
 with open("/proc/self/statm") as f:  # resident now, not the import's high-water mark
     base = int(f.read().split()[1]) * resource.getpagesize()
 Trainer(config, None, progress=False).run()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)
+with open("/proc/self/status") as f:  # this program's peak; ru_maxrss may carry the parent's
+    peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+print(peak - base)
 """
 CONFIGS = [  # (kind, N, B, B_eval, trial ms at dt 10 ms, ensemble, extra options)
     ("leaky_rate", 128, 64, 64, 8000.0, None, {}),
