@@ -1,8 +1,11 @@
 """The memory estimate of `rnnzoo.training.budget` against the measured peak of real runs.
 
 Each configuration trains 2 steps (with an evaluation each) in a fresh process; the growth of
-its peak RSS over the process's size after imports is the measured memory.  Prints one
-Markdown row per configuration: the estimate, the measurement and their ratio.
+its peak RSS (VmHWM) over the process's size after imports is the measured memory.  Prints one
+Markdown row per configuration: the estimate, the measurement, their ratio, and the bytes per
+unit, trial and step that the measurement implies for the activations (the measurement less
+the estimate's other parts, over M max(B, B_eval) T N), next to the kind's
+``activation_bytes`` (halved with ``memory="recompute"``).
 
     python benchmarks/bench_memory_estimate.py
 """
@@ -25,7 +28,9 @@ config = run_config(json.loads(sys.argv[1]))
 with open("/proc/self/statm") as f:  # resident now, not the import's high-water mark
     base = int(f.read().split()[1]) * resource.getpagesize()
 Trainer(config, None, progress=False).run()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)
+with open("/proc/self/status") as f:  # this program's peak; ru_maxrss may carry the parent's
+    peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+print(peak - base)
 """
 CONFIGS = [  # (kind, N, B, B_eval, trial ms at dt 10 ms, ensemble, extra options)
     ("leaky_rate", 128, 64, 64, 8000.0, None, {}),
@@ -75,21 +80,26 @@ def main() -> None:
     from rnnzoo.training.config import run_config
 
     print(
-        "| kind | N | B | B_eval | T | M | options | estimate (MB) | measured (MB) | estimate / measured |"
+        "| kind | N | B | B_eval | T | M | options | estimate (MB) | measured (MB) "
+        "| estimate / measured | activation bytes: estimate | measured |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for row in CONFIGS:
         data = run_config_data(*row)
         config = run_config(data)
         task = build_task(config)
         steps = longest_trial_steps(task)
-        estimate = sum(run_memory(config, task, steps).values())
+        parts = run_memory(config, task, steps)
+        estimate = sum(parts.values())
         measured = measured_peak(data)
         kind, n, batch, eval_batch, _, ensemble, extra = row
+        unit_steps = (ensemble or 1) * max(batch, eval_batch) * steps * n
+        implied = (measured - estimate + parts["activations"]) / unit_steps
         options = ", ".join(f"{k}={v}" for k, v in extra.items()) or "-"
         print(
             f"| {kind} | {n} | {batch} | {eval_batch} | {steps} | {ensemble or 1} | {options} | "
-            f"{estimate / 1e6:.0f} | {measured / 1e6:.0f} | {estimate / measured:.2f} |",
+            f"{estimate / 1e6:.0f} | {measured / 1e6:.0f} | {estimate / measured:.2f} | "
+            f"{parts['activations'] / unit_steps:.1f} | {implied:.1f} |",
             flush=True,
         )
 

@@ -135,11 +135,12 @@ def duration_steps_bound(task: Any) -> int:
 
 def longest_trial_steps(task: Any) -> int:
     """Steps T of the longest trial ``task`` (or a composition) can draw: one noise-free trial
-    built with every duration at its highest value (its channels as the task's)."""
+    of the task's `longest_conditions`, built with every duration at its highest value (its
+    channels as the task's)."""
     steps = 0
     for single in _single_tasks(task):
         longest = _longest(single)
-        draws = longest.sample_conditions(_probe_rng(), 1)
+        draws = longest.longest_conditions(_probe_rng())
         steps = max(steps, longest.build(draws).n_steps)
     return steps
 

@@ -103,6 +103,29 @@ def test_gui_and_sweeps_check_the_budget_before_writing(tmp_path, monkeypatch):
     assert not (tmp_path / "bench").exists()
 
 
+def test_no_drawn_trial_is_longer_than_the_probe():
+    """For every task at its defaults, the memory estimate's trial length is at least that of
+    64 drawn training trials (a task whose length is a random count overrides
+    `Task.longest_conditions`)."""
+    from rnnzoo.memory import longest_trial_steps
+    from rnnzoo.tasks import make
+
+    for name in task_names():
+        task = make(name)
+        assert task.generate(64, seed=0).n_steps <= longest_trial_steps(task), name
+
+
+def test_a_random_corridor_length_counts_at_its_longest():
+    """The probe of the memory estimate takes the T-maze's longest corridor (N + j positions),
+    not a random one: no drawn trial is longer."""
+    from rnnzoo.memory import longest_trial_steps
+    from rnnzoo.tasks import make
+
+    task = make("tmaze", corridor_length=10, corridor_length_jitter=8)
+    steps = longest_trial_steps(task)
+    assert steps == max(task.generate(512, seed=s).n_steps for s in range(2)) == 240
+
+
 def measured_peak(data: dict) -> float:
     """`benchmarks/bench_memory_estimate.py`'s measurement: peak RSS growth of a real run."""
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_memory_estimate.py"

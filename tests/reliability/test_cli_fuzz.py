@@ -115,3 +115,10 @@ def test_bad_set_values_are_one_line_errors(tmp_path, section):
 def test_bad_option_values_are_one_line_errors(tmp_path, option):
     for value in bad_values(OPTIONS[option]):
         assert_refused([option, as_text(value)], tmp_path)
+
+
+def test_an_unknown_option_is_one_line(tmp_path):
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "run"), "--bogus", "1"])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and lines == [lines[0]] and "No such option: --bogus" in lines[0]
+    assert lines[0].startswith("error: ") and files_under(tmp_path) == []

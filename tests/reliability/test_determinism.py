@@ -1,12 +1,14 @@
 """Same run, same bytes: model.safetensors is written in one order (its metadata keys came in
-random order), and the training-loss window is part of the checkpoint (so the first loss
-logged after a resume is the uninterrupted run's)."""
+random order), two identical runs' state.pt files differ only by the run id and the wall-clock
+times, and the training-loss window is part of the checkpoint (so the first loss logged after
+a resume is the uninterrupted run's)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 
+import torch
 from helpers import small
 
 from rnnzoo.models import load_model, make_model, save_model
@@ -36,6 +38,37 @@ def test_two_identical_runs_write_identical_weights(tmp_path):
     for step in ("step_00000005", "step_00000006"):
         a, b = (tmp_path / n / "checkpoints" / step / "model.safetensors" for n in "ab")
         assert digest(a) == digest(b)
+        a, b = (without_identity(tmp_path / n / "checkpoints" / step / "state.pt") for n in "ab")
+        assert same_contents(a, b), step
+
+
+def without_identity(path) -> dict:
+    """state.pt's contents less the run id and the wall-clock times (JSON entries decoded)."""
+    state = torch.load(path, weights_only=True)
+    del state["run_id"], state["elapsed_s"]
+    return drop_times({k: json.loads(v) if isinstance(v, str) else v for k, v in state.items()})
+
+
+def drop_times(value):
+    if isinstance(value, dict):
+        return {k: drop_times(v) for k, v in value.items() if not str(k).startswith("wall_clock")}
+    if isinstance(value, list):
+        return [drop_times(v) for v in value]
+    return value
+
+
+def same_contents(a, b) -> bool:
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and torch.equal(a, b)
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(same_contents(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same_contents(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
 
 
 def test_the_loss_window_survives_a_resume(tmp_path):

@@ -82,6 +82,19 @@ def fetch(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}
 
 
+def test_the_gui_listens_on_loopback_unless_told_and_warns_then(tmp_path, monkeypatch):
+    import rnnzoo.gui.app
+
+    served = []
+    monkeypatch.setattr(rnnzoo.gui.app, "serve", lambda *args: served.append(args[1]))
+    warning = "warning: listening on 0.0.0.0: other machines can reach this GUI"
+    for host in ([], ["--host", "0.0.0.0"]):
+        result = invoke("gui", *host, "--port", str(free_port()), "--runs-dir", str(tmp_path))
+        assert result.exit_code == 0, result.output
+        assert (warning in result.stderr) == bool(host), result.stderr
+    assert served == ["127.0.0.1", "0.0.0.0"]
+
+
 @pytest.mark.slow
 def test_server_answers_only_its_own_host_and_origin(tmp_path):
     port = free_port()

@@ -37,7 +37,9 @@ CASES = {
     "params a list": ("task: {task: flipflop, params: [1, 2]}\n", "'params' must be a mapping"),
     "version a number": ("task: {task: flipflop, version: 5}\n", "'version' must be text"),
     "task name a list": ("task: {task: [flipflop]}\n", "'task' must be text"),
-    "duplicate key": ("task: {task: flipflop}\ntrain: {lr: 0.1}\ntrain: {lr: 0.2}\n", "'train' is given twice"),
+    "duplicate key": (
+        "task: {task: flipflop}\ntrain: {lr: 0.1}\ntrain: {lr: 0.2}\n", "'train' is given twice (lines 2 and 3)"
+    ),
     "duplicate in flow": ("task: {task: flipflop, task: dm1}\n", "'task' is given twice"),
     "misspelt version": ("task: {task: flipflop, verison: long}\n", "did you mean 'version'"),
     "misspelt params": ("task: {task: flipflop, parms: {n_bits: 2}}\n", "did you mean 'params'"),

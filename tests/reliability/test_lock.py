@@ -87,3 +87,25 @@ def test_a_refused_start_leaves_no_folder(tmp_path):
     with pytest.raises(RuntimeError), run_lock(run):
         raise RuntimeError("the run failed before writing anything")
     assert not run.exists()
+
+
+def test_a_waiting_writer_gets_the_lock_when_the_holder_ends(tmp_path):
+    """`run_lock(wait=True)` (a second sweep's worker) blocks while another holds the folder."""
+    from rnnzoo.training.lock import run_lock
+
+    run = tmp_path / "run"
+    order = []
+
+    def waiter():
+        with run_lock(run, wait=True):
+            order.append("waiter")
+
+    with run_lock(run):
+        (run / "config.yaml").write_text("x")  # a run's folder: kept when the holder ends
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # still waiting: the holder has not ended
+        order.append("holder")
+    thread.join(WAIT_S)
+    assert order == ["holder", "waiter"]

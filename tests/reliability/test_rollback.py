@@ -66,6 +66,7 @@ def test_rollback_then_recovery_keeps_the_halved_rate(tmp_path):
     assert result.status == "max_steps" and result.steps == 12 and result.rollbacks == 1
     assert trainer.lr_scale == 0.5
     assert all(
-        g["lr"] == pytest.approx(trainer.tc.lr * 0.5) for g in trainer.learner.optimizer.param_groups
+        g["lr"] == pytest.approx(trainer.tc.lr * 0.5)
+        for g in trainer.learner.optimizer.param_groups
     )
     assert method.calls == 12 + 1 + 2  # 12 steps, the diverged one, steps 5-6 again

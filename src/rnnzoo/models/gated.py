@@ -247,7 +247,7 @@ class GRU(_DiscreteNetwork):
 
     kind = "gru"
     weight_blocks = 3
-    activation_bytes = 76  # measured: peak memory per unit, trial and step
+    activation_bytes = 76  # above the measured peak per unit, trial and step (see budget)
     title = "Gated recurrent unit (GRU)"
     menu_rank = 11
     Options = GRUOptions
@@ -295,7 +295,7 @@ class LSTM(_DiscreteNetwork):
 
     kind = "lstm"
     weight_blocks = 4
-    activation_bytes = 88  # measured: peak memory per unit, trial and step
+    activation_bytes = 88  # above the measured peak per unit, trial and step (see budget)
     title = "Long short-term memory (LSTM)"
     menu_rank = 12
     Options = LSTMOptions

@@ -216,6 +216,12 @@ class Task:
         """The noise-free batch defined by ``conditions`` (deterministic)."""
         raise NotImplementedError
 
+    def longest_conditions(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Conditions of one trial as long as any this task draws, durations aside (the memory
+        estimate builds it with every duration at its highest value).  Tasks whose length
+        depends on a random count override this."""
+        return self.sample_conditions(rng, 1)
+
     def test_conditions(self) -> dict[str, np.ndarray]:
         """A deterministic grid of conditions covering the task (for evaluation and analysis)."""
         raise NotImplementedError

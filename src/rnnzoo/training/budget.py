@@ -9,12 +9,15 @@ kind's ``weight_blocks``; 3 for the GRU, 4 for the LSTM):
 - weights: M G (N^2 + N (I + O + 2)) floats, four times (weights, gradients, Adam's two
   moments); low rank R counts 2 N R instead of N^2;
 - trials: (B + B_eval) T (I + 2 O) floats plus the float64 input noise;
-- activations: M max(B, B_eval) T N x the kind's ``activation_bytes`` (measured peak bytes
-  per unit, trial and step: 36 for the leaky and vanilla networks (31.5 measured), 76 GRU (71),
-  88 LSTM (83); half with ``memory="recompute"``); evaluation reuses the buffers of training.
+- activations: M max(B, B_eval) T N x the kind's ``activation_bytes`` (peak bytes per unit,
+  trial and step, set above what `benchmarks/bench_memory_estimate.py` measures: 36 for the
+  leaky and vanilla networks, 76 GRU, 88 LSTM; half with ``memory="recompute"``); evaluation
+  reuses the buffers of training.
 
-The estimate errs on the large side by up to about 1.5x; trials whose length is a random
-count (not a duration law) may be a little longer than the probe's.
+The estimate errs on the large side (docs/reliability.md has the benchmark's table: 1.1 to 1.8
+times the measured peak, 3.1 with an evaluation batch 4 times the training batch, since
+evaluation keeps nothing for a backward pass); trials whose length is a random count (not a
+duration law) may be a little longer than the probe's.
 """
 
 from __future__ import annotations

@@ -133,6 +133,11 @@ class TMaze(Task):
         length = rng.integers(n - j, n + j + 1, size=batch_size)
         return {"side": side, "corridor_length": length}
 
+    def longest_conditions(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        p = self.params
+        longest = p.corridor_length + p.corridor_length_jitter
+        return {**self.sample_conditions(rng, 1), "corridor_length": np.array([longest])}
+
     def build(self, conditions: dict[str, np.ndarray]) -> TrialBatch:
         p = self.params
         side = np.asarray(conditions["side"], dtype=np.int64)
