@@ -5,7 +5,7 @@ One Adam step (forward, backward, step) of a leaky firing-rate network on a B x 
 (the poster's 100 x 500 x 10: D inputs and D outputs), in a new Python process per
 configuration (``python -m rnnzoo.bench.scaling_memory``) whose address space is capped
 (``cap_gb``), so that running out of memory is a data point ("OOM") and never a crash of
-the machine.  Measured: peak RSS (``ru_maxrss``) and its rise over the process before the
+the machine.  Measured: peak RSS (VmHWM) and its rise over the process before the
 network existed; the bytes autograd saves for backward (``saved_tensors_hooks``, each storage
 counted once); on CUDA, ``max_memory_allocated`` and ``max_memory_reserved``.
 
@@ -34,7 +34,8 @@ def analytical_bytes(
     (low rank) plus N (2 D + 1) + D; saved: the fused core keeps its activity buffer
     [r, u, 1] (T + 1, B, N + D + 1, padded to a multiple of 8), the rates f(z) (T, B, N) and
     the inputs, i.e. c = 2 tensors of B x T x N; the loss keeps one (T, B, D) residual; the
-    core's backward adds a (T, B, N + D) buffer; ``dense_recompute`` keeps only chunk
+    core's backward adds a (T, B, N + D) buffer; the fused cores also keep their stacked weights
+    (the recurrent P plus N (2 D + 2)); ``dense_recompute`` keeps only chunk
     boundaries (100 steps) plus one chunk's buffers; ``latent`` keeps (T + 1, B, R + D) states
     and (T, B, R + D + 1) inputs, with three transients of max(B N, 2^22) elements.
     """
@@ -46,8 +47,9 @@ def analytical_bytes(
     data = 2 * 4.0 * batch * steps * d
     residual = 4.0 * batch * steps * d  # the loss keeps (outputs - targets)
     width_aug = -(-(n + d + 1) // 8) * 8  # the core pads [r, u, 1] to a multiple of 8
+    stacked = 4.0 * (recurrent + n * (2 * d + 2))  # the weights as the fused core keeps them
     if variant in ("dense", "low_rank"):
-        saved = 4.0 * batch * ((steps + 1) * width_aug + steps * (n + d)) + residual
+        saved = 4.0 * batch * ((steps + 1) * width_aug + steps * (n + d)) + residual + stacked
         transient = 4.0 * batch * steps * (n + d)
     elif variant == "dense_recompute":
         chunk = min(100, steps)
@@ -56,6 +58,7 @@ def analytical_bytes(
         transient = 2 * 4.0 * batch * ((chunk + 1) * width_aug + chunk * n)
     elif variant == "latent":
         saved = 4.0 * batch * ((steps + 1) * (rank + d) + steps * (rank + d + 1)) + residual
+        saved += stacked
         transient = 3 * 4.0 * max(batch * n, BLOCK_ELEMENTS)
     else:
         raise ValueError(f"unknown variant {variant!r}")
@@ -117,7 +120,13 @@ def measure_step(
 
 
 def _rss() -> float:
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)  # KiB on Linux
+    """This process's peak resident size (bytes): VmHWM, since ``ru_maxrss`` may carry the
+    parent's high-water mark into a fresh process; ``ru_maxrss`` where /proc is missing."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(float(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)  # KiB on Linux
 
 
 def measure_in_fresh_process(

@@ -51,8 +51,10 @@ def value_text(value: Any) -> str:
     if isinstance(value, float):
         short = f"{value:g}"
         return short if math.isfinite(value) and float(short) == value else repr(value)
-    if isinstance(value, int | str):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, str):  # quoted when the bare text would read as something else
+        return value if parse_text(value) == value else json.dumps(value)
     return json.dumps(to_jsonable_python(value))
 
 
@@ -140,9 +142,10 @@ class SchemaForm:
         if spec.is_bool:
             widget = ui.switch(spec.name, value=text == "true", on_change=notify)
         elif spec.choices is not None:
+            chosen = next((c for c in spec.choices if value_text(c) == text), parse_text(text))
             widget = ui.select(
-                list(spec.choices), label=spec.name, value=parse_text(text), on_change=notify
-            ).without_auto_validation()
+                list(spec.choices), label=spec.name, value=chosen, on_change=notify
+            ).without_auto_validation()  # a choice as itself: the text "none" is not None
         else:
             widget = ui.input(spec.name, value=text, suffix=spec.unit or None, on_change=notify)
             widget.without_auto_validation()  # errors come from `check`, not from NiceGUI
@@ -160,9 +163,9 @@ class SchemaForm:
     def changes(self) -> dict[str, Any]:
         """The fields whose value differs from the default shown, typed."""
         return {
-            name: parse_text(self._text(name))
+            name: self.widgets[name].value if spec.choices is not None else parse_text(text)
             for name, spec in self.specs.items()
-            if self._text(name) != spec.default
+            if (text := self._text(name)) != spec.default
         }
 
     def show_error(self, message: str | None) -> None:

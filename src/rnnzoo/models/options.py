@@ -153,6 +153,11 @@ class LeakyOptions(NetworkOptions):
         100, "recompute only: steps per recomputed chunk", "steps", ge=1, le=1_000_000
     )
 
+    @field_validator("recurrent_scaling", mode="before")
+    @classmethod
+    def _none_is_none(cls, value: Any) -> Any:
+        return "none" if value is None else value  # `--set recurrent_scaling=none` parses to None
+
     @field_validator("recurrent_mask", mode="before")
     @classmethod
     def _mask_from_array(cls, value: Any) -> Any:
