@@ -91,9 +91,12 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return path
 
 
-def load_checkpoint(path: Path, device: torch.device) -> tuple[Network, dict[str, Any]]:
+def load_checkpoint(
+    path: Path, device: torch.device, required: tuple[str, ...] = STATE_KEYS
+) -> tuple[Network, dict[str, Any]]:
     """Weights and training state of the checkpoint folder ``path`` (no code is unpickled);
-    an unreadable or incomplete state is an `InvalidParameterError` naming the file."""
+    an unreadable state, or one without the ``required`` keys (the trainer's by default) and
+    the rule's state, is an `InvalidParameterError` naming the file."""
     net = load_model(path / "model.safetensors").to(device)
     state_file = path / "state.pt"
     if not state_file.is_file():
@@ -110,7 +113,7 @@ def load_checkpoint(path: Path, device: torch.device) -> tuple[Network, dict[str
         raise InvalidParameterError(
             f"'{state_file}' cannot be read ({type(exc).__name__}: {first or 'empty or cut off'})"
         ) from None
-    missing = [k for k in STATE_KEYS if not isinstance(state, dict) or k not in state]
+    missing = [k for k in required if not isinstance(state, dict) or k not in state]
     if isinstance(state, dict) and not any(k in state for k in RULE_STATE_KEYS):
         missing.append(RULE_STATE_KEYS[0])
     if missing:

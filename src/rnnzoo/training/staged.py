@@ -56,6 +56,7 @@ from rnnzoo.training.config import RunConfig
 STAGES = ("1_cnn", "2_steady_state", "3_linear", "4_anneal")
 SLOPES = tuple(round(0.95 - 0.05 * k, 2) for k in range(20))  # 0.95 ... 0.00
 STABILITY_WEIGHT = 10.0
+FIT_STATE_KEYS = ("step", "elapsed_s")  # stage 2's own loop: no trainer noise, lr scale, rollback
 NEUMANN_TERMS = 3
 INITIAL_RECURRENT_SCALE = 0.1  # stage 2 starts from the random kernels scaled down
 FINAL_EVALUATION_IMAGES = 512  # validation images of each stage's final numbers
@@ -217,7 +218,7 @@ def _fit_steady_state(
     step, elapsed = 0, 0.0
     path = latest_checkpoint(folder)
     if path is not None:
-        saved_net, state = load_checkpoint(path, torch.device("cpu"))
+        saved_net, state = load_checkpoint(path, torch.device("cpu"), FIT_STATE_KEYS)
         net.load_state_dict(saved_net.state_dict())
         optimizer.load_state_dict(state["optimizer"])
         step, elapsed = int(state["step"]), float(state["elapsed_s"])
@@ -375,7 +376,8 @@ def train_staged(
     if stage.done is None:
         net = _fit_steady_state(stage, net, folded, task, config)
         path = latest_checkpoint(stage.dir / "checkpoints")
-        state = load_checkpoint(path, torch.device("cpu"))[1] if path else {"elapsed_s": 0.0}
+        cpu = torch.device("cpu")
+        state = load_checkpoint(path, cpu, FIT_STATE_KEYS)[1] if path else {"elapsed_s": 0.0}
         images, _ = _images(task, FINAL_EVALUATION_IMAGES, config.train.seed, split="validation")
         with torch.no_grad():
             error, penalty, relative = steady_state_terms(net, folded, images)
@@ -389,7 +391,8 @@ def train_staged(
             }
         )
     else:
-        net = load_checkpoint(latest_checkpoint(stage.dir / "checkpoints"), torch.device("cpu"))[0]
+        path = latest_checkpoint(stage.dir / "checkpoints")
+        net = load_checkpoint(path, torch.device("cpu"), FIT_STATE_KEYS)[0]
     timings[STAGES[1]] = stage.done
 
     linear_config = _variant(config, "identity", opts.stage3_steps, opts.stage3_lr)
