@@ -277,3 +277,28 @@ def test_pooled_readout_averages_the_last_two_areas():
     states = [torch.rand(2, a.channels, a.size, a.size) for a in net.arch.areas]
     expected = (functional.relu(states[-1]) + functional.relu(states[-2])).mean(dim=(-2, -1))
     assert torch.allclose(net._pooled(states)[0], expected)
+
+
+def test_the_memory_estimate_counts_kernels_at_the_tasks_image_size():
+    """The budget checked before training sees the task's image geometry (not the vector
+    form's grid) and counts the kernels, not N x N matrices: it bounds the built network's
+    parameters (weights, gradients, Adam's moments) within 3x, and its units are the
+    network's."""
+    from rnnzoo.training.budget import run_memory
+    from rnnzoo.training.build import build_network, build_task
+    from rnnzoo.training.config import run_config
+
+    options = {"preset": "R2", "channels": [4, 4], "stem_kernel": 3, "stem_stride": 1}
+    config = run_config(
+        {
+            "task": {"task": "image_classification", "version": "digits"},
+            "model": {"kind": "cordsnet", "options": options},
+            "train": {"batch_size": 4, "eval_batch_size": 4, "loss": "cross_entropy"},
+        }
+    )
+    task = build_task(config)
+    net = build_network(config, task)
+    parts = run_memory(config, task, 10)
+    params = sum(p.numel() for p in net.parameters())
+    assert 16 * params <= parts["weights and optimiser state"] <= 3 * 16 * params
+    assert parts["activations"] == 4 * 10 * net.state_size * type(net).activation_bytes

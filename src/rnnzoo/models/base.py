@@ -77,6 +77,13 @@ class Network(nn.Module):
     activation_bytes: ClassVar[int] = 36  # kept per unit, trial and step (forward + backward)
     accepts_stimuli: ClassVar[bool] = False  # takes images (TrialBatch.stimuli) in forward
 
+    @classmethod
+    def recurrent_weight_count(cls, options: NetworkOptions) -> int:
+        """Recurrent weights of one member for the memory estimate: ``weight_blocks`` N x N
+        matrices, or 2 N R each at rank R."""
+        units, rank = int(options.n_hidden), getattr(options, "rank", None)
+        return cls.weight_blocks * (2 * units * rank if rank else units * units)
+
     def __init__(self, config: ModelConfig, options: NetworkOptions) -> None:
         super().__init__()
         self.config = config

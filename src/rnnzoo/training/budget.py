@@ -7,7 +7,9 @@ the task's channels, M members, N units and G recurrent weight blocks per member
 kind's ``weight_blocks``; 3 for the GRU, 4 for the LSTM):
 
 - weights: M G (N^2 + N (I + O + 2)) floats, four times (weights, gradients, Adam's two
-  moments); low rank R counts 2 N R instead of N^2;
+  moments); low rank R counts 2 N R instead of N^2, and a kind whose recurrence is not a
+  matrix counts its own (`Network.recurrent_weight_count`: CordsNet's kernels); image tasks
+  give the network its image geometry first, as when it is built;
 - trials: (B + B_eval) T (I + 2 O) floats plus the float64 input noise;
 - activations: M max(B, B_eval) T N x the kind's ``activation_bytes`` (peak bytes per unit,
   trial and step, set above what `benchmarks/bench_memory_estimate.py` measures: 36 for the
@@ -39,14 +41,12 @@ def run_memory(config: RunConfig, task: Any, trial_steps: int) -> dict[str, floa
 
     spec, tc = config.model, config.train
     cls = get_model_class(spec.kind)
-    options = validate_options(
-        spec.kind, cls.Options, {k: v for k, v in spec.options.items() if k not in MODEL_KEYWORDS}
-    )
+    given = {k: v for k, v in spec.options.items() if k not in MODEL_KEYWORDS}
+    given = cls.options_for_task(given, getattr(task, "stimulus_shape", None))
+    options = validate_options(spec.kind, cls.Options, given)
     members, units = spec.ensemble or 1, options.n_hidden
-    rank = getattr(options, "rank", None)
-    recurrent = 2 * units * rank if rank else units * units
-    io = units * (task.n_inputs + task.n_outputs + 2) + task.n_outputs
-    weights = members * cls.weight_blocks * (recurrent + io) * FLOAT_BYTES * 4
+    io = cls.weight_blocks * (units * (task.n_inputs + task.n_outputs + 2) + task.n_outputs)
+    weights = members * (cls.recurrent_weight_count(options) + io) * FLOAT_BYTES * 4
     per_unit_step = cls.activation_bytes / (
         2 if getattr(options, "memory", "") == "recompute" else 1
     )

@@ -214,6 +214,19 @@ class CordsNet(Network):
 
     # --- interface ---------------------------------------------------------------------
     @classmethod
+    def recurrent_weight_count(cls, options: CordsNetOptions) -> int:
+        """Weights of one member's areas (kernels of Rec, In and projection shortcuts, the
+        per-pixel biases) and stem: convolutions, not N x N matrices."""
+        arch = options.architecture()
+        total = arch.stem_channels * arch.input_channels * arch.stem_kernel**2 if arch.image else 0
+        for area in arch.areas:
+            total += area.channels * area.channels * area.kernel**2 + area.units
+            total += area.channels * area.in_channels * area.input_kernel**2
+            if area.skip == "project":
+                total += area.channels * area.skip_channels
+        return total
+
+    @classmethod
     def options_for_task(
         cls, options: dict[str, Any], stimulus_shape: tuple[int, ...] | None
     ) -> dict[str, Any]:
