@@ -143,7 +143,7 @@ def image_run(tmp_path_factory):
 def test_analyze_writes_the_convolutional_summary(image_run):
     result = CliRunner().invoke(app, ["analyze", str(image_run), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["model"] == "cordsnet" and len(summary["areas"]) == 2
     for area in summary["areas"]:
         assert area["spectrum"]["max_residual"] < 1e-6 and len(area["spectrum"]["eigenvalues"]) > 0

@@ -89,14 +89,7 @@ def analyze_cordsnet_run(
     from rnnzoo.analysis.run import condition_labels
 
     drawn = {
-        "trials": plots.plot_trials(
-            few.inputs[:, picks],
-            few.targets[:, picks],
-            outputs[:, picks],
-            few.dt_ms,
-            out / "trials.png",
-            tuple(few.output_names),
-        ),
+        "trials": plots.plot_trials(few, outputs, out / "trials.png", picks),
         "areas": cordsnet_plots.plot_area_activity(
             activity[:, picks], gates[:, picks], few.dt_ms, out / "areas.png", names
         ),

@@ -175,14 +175,16 @@ def _analyze(
         from rnnzoo.analysis.cordsnet_run import analyze_cordsnet_run
 
         member_index = member if member is not None else 0
-        return _finite(
-            analyze_cordsnet_run(config, net, task, batch, out, Path(run_dir), member_index, seed)
+        summary = analyze_cordsnet_run(
+            config, net, task, batch, out, Path(run_dir), member_index, seed
         )
+        return _finite({**summary, "warnings": training_warnings(run_dir)})
     if large.is_large_low_rank(net):  # in latent form (rnnzoo.analysis.run_large)
         from rnnzoo.analysis.run_large import analyze_large
 
+        summary = analyze_large(config, net, task, out, seed)
         return _write_summary(
-            out, {**analyze_large(config, net, task, out, seed), "run_dir": str(run_dir)}
+            out, {**summary, "run_dir": str(run_dir), "warnings": training_warnings(run_dir)}
         )
     rest = resting_input(batch)
     fp_input = constant_input(settings.fp_input, tuple(batch.input_names), rest)

@@ -75,14 +75,7 @@ def analyze_large(config: Any, net: Any, task: Any, out: Path, seed: int) -> dic
     picks = np.linspace(0, batch.batch_size - 1, n).round().astype(int)
     projections = np.where(valid[..., None], geometry.projections, np.nan)
     drawn = {
-        "trials": plots.plot_trials(
-            batch.inputs[:, picks],
-            batch.targets[:, picks],
-            sim.outputs[:, picks],
-            batch.dt_ms,
-            out / "trials.png",
-            tuple(batch.output_names),
-        ),
+        "trials": plots.plot_trials(batch, sim.outputs, out / "trials.png", picks),
         "pca": plots.plot_pca(
             projections, condition_labels(batch), geometry.pca, out / "pca.png", fixed
         ),

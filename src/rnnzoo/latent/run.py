@@ -39,6 +39,7 @@ from rnnzoo.training.checkpoint import latest_checkpoint, load_checkpoint, save_
 from rnnzoo.training.results import record_run
 
 CHECKPOINTS = "latent_checkpoints"
+CHECKPOINT_KEYS = ("step", "optimizer", "elapsed_s", "run_id", "crossings", "last_eval")
 LOSS_LEVELS = (0.1, 0.05, 0.01)  # held-out SSL losses whose first crossing step is recorded
 
 
@@ -72,15 +73,15 @@ def prepare(config: LatentConfig | dict[str, Any]) -> Prepared:
         raise InvalidParameterError(
             f"'rank' must be in [1, {size}] (the teacher's n_hidden); got {config.rank}"
         )
-    if rank > config.n_hidden:
-        raise InvalidParameterError(
-            f"'rank' {rank} must be <= n_hidden ({config.n_hidden}): a rank-K network needs K "
-            "neurons at least"
-        )
     if config.init == "resample" and config.n_hidden < size:
         raise InvalidParameterError(
             f"'n_hidden' must be >= {size} (the teacher's neurons) for init 'resample'; got "
             f"{config.n_hidden}"
+        )
+    if rank > config.n_hidden:
+        raise InvalidParameterError(
+            f"'rank' {rank} must be <= n_hidden ({config.n_hidden}): a rank-K network needs K "
+            "neurons at least"
         )
     if config.init == "gmm" and config.components > size:
         raise InvalidParameterError(
@@ -164,7 +165,7 @@ def expand_run(
     state = _State()
     phases: dict[str, float] = {}
     if checkpoint is not None:
-        net, saved = load_checkpoint(checkpoint, torch.device("cpu"))
+        net, saved = load_checkpoint(checkpoint, torch.device("cpu"), CHECKPOINT_KEYS)
         state = _State(
             int(saved["step"]),
             float(saved["elapsed_s"]),
