@@ -52,5 +52,10 @@ async def test_rule_forms_errors_and_a_force_run(user, manager: RunManager):
     assert config.rule.name == "force" and config.rule.hyperparameters == {"alpha": 10}
     summary = manager.runs_dir / "ff_force" / "summary.json"
     await eventually(summary.is_file, "the FORCE run to finish")
-    row = await eventually(lambda: row_of(user, "ff_force"), "the run in the runs table")
+
+    def recorded_row():  # the table refreshes every second: wait for the results row itself
+        row = row_of(user, "ff_force")
+        return row if row is not None and row.get("status") not in (None, "running") else None
+
+    row = await eventually(recorded_row, "the run's results row in the runs table")
     assert row["rule"] == "force"
