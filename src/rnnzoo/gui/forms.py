@@ -142,10 +142,9 @@ class SchemaForm:
         if spec.is_bool:
             widget = ui.switch(spec.name, value=text == "true", on_change=notify)
         elif spec.choices is not None:
-            chosen = next((c for c in spec.choices if value_text(c) == text), parse_text(text))
             widget = ui.select(
-                list(spec.choices), label=spec.name, value=chosen, on_change=notify
-            ).without_auto_validation()  # a choice as itself: the text "none" is not None
+                list(spec.choices), label=spec.name, value=parse_text(text), on_change=notify
+            ).without_auto_validation()
         else:
             widget = ui.input(spec.name, value=text, suffix=spec.unit or None, on_change=notify)
             widget.without_auto_validation()  # errors come from `check`, not from NiceGUI
@@ -163,9 +162,9 @@ class SchemaForm:
     def changes(self) -> dict[str, Any]:
         """The fields whose value differs from the default shown, typed."""
         return {
-            name: self.widgets[name].value if spec.choices is not None else parse_text(text)
+            name: parse_text(self._text(name))
             for name, spec in self.specs.items()
-            if (text := self._text(name)) != spec.default
+            if self._text(name) != spec.default
         }
 
     def show_error(self, message: str | None) -> None:
