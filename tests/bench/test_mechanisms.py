@@ -161,8 +161,18 @@ def test_report_columns_equal_direct_analysis(analysed, tmp_path):
         fit = json.loads(row["latent_fit"])
         assert fit["3"]["embedding_r2"] == pytest.approx(fits[3].embedding_r2, rel=1e-6)
 
-    sweep_file = write_sweep(tmp_path / "tiny.yaml", _sweep(analysed.results))
+    threshold = float(np.median([d["fits"][n].embedding_r2 for d in direct for n in (2, 3)]))
+    ranked = {**ANALYSIS, "complexity": {"metric": "embedding_r2", "threshold": threshold}}
+    sweep_file = write_sweep(tmp_path / "tiny.yaml", _sweep(analysed.results, ranked))
     cli("bench", "report", str(sweep_file), "--out", str(tmp_path / "report"))
+    with open(tmp_path / "report" / "complexity.csv") as f:
+        (task_row,) = list(csv.DictReader(f))
+    expected_sizes = [
+        min((n for n in (2, 3) if d["fits"][n].embedding_r2 >= threshold), default=None)
+        for d in direct
+    ]
+    assert json.loads(task_row["latent_sizes"]) == expected_sizes
+    assert float(task_row["median_fixed_points"]) == np.median([d["n_fixed"] for d in direct])
     with open(tmp_path / "report" / "mechanisms.csv") as f:
         (cell,) = list(csv.DictReader(f))
     assert cell["networks"] == "2"
@@ -222,6 +232,106 @@ def test_analysis_added_later_failure_recorded_and_ids_kept(tmp_path):
 def test_bad_analysis_section_is_one_line_error(tmp_path, analysis, message):
     with pytest.raises(InvalidParameterError, match=message):
         sweep_from_dict(_sweep(tmp_path, analysis=analysis))
+
+
+def _complexity_row(task: str, fits: dict[int, float], n_fixed: int, pr: float) -> dict:
+    latent = {
+        str(n): {"embedding_r2": v, "subspace_r2": None, "output_r2": v} for n, v in fits.items()
+    }
+    return {
+        "task": task,
+        "analysis_status": "done",
+        "latent_fit": json.dumps(latent),
+        "n_fixed_points": n_fixed,
+        "participation_ratio": pr,
+    }
+
+
+def test_complexity_ranks_tasks_by_smallest_fitting_circuit():
+    from rnnzoo.bench.complexity import complexity_table, task_complexity
+
+    rows = [
+        _complexity_row("hard", {1: 0.2, 2: 0.5, 3: 0.6}, 9, 4.0),  # no size reaches 0.7
+        _complexity_row("hard", {1: 0.3, 2: 0.75, 3: 0.8}, 7, 5.0),  # size 2
+        _complexity_row("hard", {1: 0.1, 2: 0.4, 3: 0.65}, 11, 6.0),  # none: median > 3
+        _complexity_row("easy", {1: 0.9, 2: 0.95, 3: 0.97}, 3, 2.0),
+        _complexity_row("middle", {1: 0.6, 2: 0.71, 3: 0.9}, 5, 3.0),
+        _complexity_row("middle_more_points", {1: 0.6, 2: 0.72, 3: 0.9}, 8, 2.5),
+        {**_complexity_row("easy", {1: 0.0}, 1, 1.0), "analysis_status": "failed"},
+    ]
+    ranked = task_complexity(rows, "embedding_r2", 0.7)
+    assert [t.task for t in ranked] == ["easy", "middle", "middle_more_points", "hard"]
+    hard = ranked[-1]
+    assert hard.latent_sizes == (None, 2, None) and hard.explained == 1
+    assert hard.median_fixed_points == 9 and hard.participation_ratio == pytest.approx(5.0)
+    assert hard.mean_fit[3] == pytest.approx((0.6 + 0.8 + 0.65) / 3)
+    assert ranked[0].networks == 1  # the failed analysis is not counted
+    text = complexity_table(ranked, "embedding_r2", 0.7)
+    assert "| 4 | hard | 3 | > 3 | 1/3 | -, 2, - |" in text
+    assert "| 1 | easy | 1 | 1 | 1/1 | 1 |" in text
+
+
+def test_complexity_needs_latent_sizes(tmp_path):
+    analysis = {"latent_circuit": "task", "complexity": {"threshold": 0.7}}
+    with pytest.raises(InvalidParameterError, match=r"analysis\.complexity"):
+        sweep_from_dict(_sweep(tmp_path, analysis=analysis))
+    with pytest.raises(InvalidParameterError, match="threshold"):
+        sweep_from_dict(
+            _sweep(tmp_path, analysis={"latent_circuit": 2, "complexity": {"threshold": 1.5}})
+        )
+
+
+def test_complexity_does_not_change_the_analysis_id():
+    from rnnzoo.bench.mechanisms import AnalysisSection
+
+    plain = AnalysisSection(latent_circuit=[1, 2])
+    ranked = AnalysisSection(latent_circuit=[1, 2], complexity={"threshold": 0.7})
+    assert plain.analysis_id() == ranked.analysis_id()
+
+
+def test_psychometric_over_one_column_of_a_vector_condition(tmp_path):
+    from rnnzoo.analysis.psychometric import psychometric_curve
+    from rnnzoo.analysis.run import analysis_batch, load_run
+
+    torch.set_num_threads(1)
+    data = tiny_sweep(
+        tmp_path / "res",
+        tasks=[{"task": "contextual_decision_making", "label": "cdm"}],
+        methods=[{"name": "control"}],
+        seeds=[0],
+    )
+    data["train"].update(max_steps=10, target_performance=1.0)
+    data["analysis"] = {
+        "fixed_points": False,
+        "participation_ratio": False,
+        "spectrum": False,
+        "psychometric": "signals[1]",
+        "settings": {"max_trials": 64},
+    }
+    sweep = sweep_from_dict(data)
+    assert [r["status"] for r in run_sweep(sweep, LocalExecutor(workers=1)).results] == ["done"]
+    (row,) = read_runs(sweep.db_path)
+    piece = json.loads((Path(row["analysis_dir"]) / "psychometric.json").read_text())
+    _config, net, task = load_run(row["run_dir"], row["member"])
+    batch = analysis_batch(task, 0, 64)
+    direct = psychometric_curve(net, task, "signals", column=1, batch=batch)
+    assert piece["curve"]["values"] == direct.values.tolist()
+    np.testing.assert_allclose(piece["curve"]["choice_fraction"], direct.choice_fraction)
+    assert len(direct.values) > 2  # the coherence levels of the second signal
+    assert piece["curve"]["condition"] == "signals[1]"
+
+    sweep_file = write_sweep(tmp_path / "cdm.yaml", data)
+    cli("bench", "report", str(sweep_file), "--out", str(tmp_path / "report"))
+    with open(tmp_path / "report" / "psychometric.csv") as f:
+        records = list(csv.DictReader(f))
+    assert [float(r["value"]) for r in records] == direct.values.tolist()
+    last = [json.loads(r["choices"])[direct.choices[-1]] for r in records]
+    np.testing.assert_allclose(last, direct.choice_fraction[:, -1])
+    assert (tmp_path / "report" / "psychometric.png").stat().st_size > 1000
+
+    whole = mechanisms.AnalysisSection(psychometric="signals")
+    scalars, _ = mechanisms._psychometric(mechanisms._Network(row["run_dir"], 0, whole), "signals")
+    assert "give 'column'" in scalars["skipped"]
 
 
 def test_classical_mds_recovers_planar_distances():

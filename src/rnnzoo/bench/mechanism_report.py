@@ -11,9 +11,14 @@
   Procrustes shape distance of the rates at the valid steps, DSA of the rate trajectories),
   run noise-free on the task's test grid, and a classical (Torgerson) MDS embedding of each
   matrix coloured by one sweep axis.
-- latent_alignment.md: per task and latent size, the correlation of w_rec between pairs of
-  networks after aligning their nodes (`rnnzoo.analysis.alignment`), within a model and
-  between models.
+- psychometric.csv / psychometric.png (with the section's ``psychometric``): every
+  network's psychometric curve (`rnnzoo.bench.psychometric_report`).
+- complexity.md / complexity.csv (with the section's ``complexity``): the tasks ranked by
+  the smallest latent circuit that fits their networks (`rnnzoo.bench.complexity`).
+- mechanisms.md, "Latent connectivity after node alignment": per task and latent size, the
+  correlation of w_rec between pairs of networks after aligning their nodes
+  (`rnnzoo.analysis.alignment`), within and between the values of the colouring axis
+  (``color_by``: models, methods, rules, ...).
 """
 
 from __future__ import annotations
@@ -287,11 +292,11 @@ def plot_mds(task: str, matrices: dict[str, Any], color_by: str, path: Path) -> 
     return _save(fig, path)
 
 
-def latent_alignment(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per task and latent size (2 nodes or more) present in every analysed network of the task: the
-    correlation of w_rec after node alignment (`align_nodes`) between every pair of networks,
-    summarised per (model, model) pair: {task, nodes, models, pairs, mean, min, max, and the
-    mean correlation before alignment}."""
+def latent_alignment(rows: list[dict[str, Any]], axis: str = "model") -> list[dict[str, Any]]:
+    """Per task and latent size (2 nodes or more) present in every analysed network of the
+    task: the correlation of w_rec after node alignment (`align_nodes`) between every pair of
+    networks, summarised per pair of values of the sweep ``axis`` (e.g. rate vs current):
+    {task, nodes, groups, pairs, mean, min, max, and the mean correlation before alignment}."""
     from rnnzoo.analysis.alignment import align_nodes
 
     out = []
@@ -300,22 +305,23 @@ def latent_alignment(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by_task.setdefault(_label(row, "task"), []).append(row)
     for task, group in by_task.items():
         circuits = [_circuits(r) for r in group]
+        order = list(dict.fromkeys(axis_value(r, axis) for r in group))  # the sweep's order
         for size in sorted(set.intersection(*(set(c) for c in circuits)) - {1}):
             pairs: dict[tuple[str, str], list[tuple[float, float]]] = {}
             for i in range(len(group)):
                 for j in range(i + 1, len(group)):
-                    models = tuple(sorted((_label(group[i], "model"), _label(group[j], "model"))))
+                    values = (axis_value(group[i], axis), axis_value(group[j], axis))
                     aligned = align_nodes(circuits[i][size], circuits[j][size])
-                    pairs.setdefault(models, []).append(
+                    pairs.setdefault(tuple(sorted(values, key=order.index)), []).append(
                         (aligned.w_rec_correlation, aligned.w_rec_correlation_unaligned)
                     )
-            for models, values in pairs.items():
+            for names, values in pairs.items():
                 after = np.array([v[0] for v in values])
                 out.append(
                     {
                         "task": task,
                         "nodes": size,
-                        "models": " vs ".join(models),
+                        "groups": " vs ".join(names),
                         "pairs": len(values),
                         "mean": float(after.mean()),
                         "min": float(after.min()),
@@ -351,15 +357,15 @@ def _circuits(row: dict[str, Any]) -> dict[int, Any]:
     return found
 
 
-def alignment_table(records: list[dict[str, Any]]) -> str:
+def alignment_table(records: list[dict[str, Any]], axis: str = "model") -> str:
     lines = [
-        "| Task | Nodes | Networks compared | Pairs | w_rec correlation after alignment "
+        f"| Task | Nodes | Networks compared ({axis}) | Pairs | w_rec correlation after alignment "
         "(mean [min, max]) | before alignment (mean) |",
         "|---|---|---|---|---|---|",
     ]
     for r in records:
         lines.append(
-            f"| {r['task']} | {r['nodes']} | {r['models']} | {r['pairs']} | {r['mean']:.2f} "
+            f"| {r['task']} | {r['nodes']} | {r['groups']} | {r['pairs']} | {r['mean']:.2f} "
             f"[{r['min']:.2f}, {r['max']:.2f}] | {r['unaligned_mean']:.2f} |"
         )
     return "\n".join(lines) + "\n"
@@ -376,13 +382,21 @@ def write_mechanisms(
     metrics: tuple[str, ...] = ("procrustes", "dsa"),
     color_by: str = "model",
     max_trials: int = 64,
+    complexity: tuple[str, float] | None = None,
 ) -> dict[str, Path]:
     """Write the mechanism tables and figures of the analysed ``rows`` into ``out`` (nothing
-    when no row is analysed); returns the paths."""
+    when no row is analysed), and the task-complexity ranking when ``complexity`` = (metric,
+    threshold) is given (`rnnzoo.bench.complexity`); returns the paths."""
+    from rnnzoo.bench.complexity import write_complexity
+    from rnnzoo.bench.psychometric_report import write_psychometric
+
     if not analysed_rows(rows):
         return {}
     stats = mechanism_stats(rows)
     paths = {"mechanisms.md": out / "mechanisms.md", "mechanisms.csv": out / "mechanisms.csv"}
+    if complexity is not None:
+        paths.update(write_complexity(rows, out, *complexity))
+    paths.update(write_psychometric(rows, out))
     text = [
         "# Mechanisms",
         "",
@@ -393,9 +407,13 @@ def write_mechanisms(
         "",
         mechanism_table(stats),
     ]
-    records = latent_alignment(rows)
+    records = latent_alignment(rows, color_by)
     if records:
-        text += ["## Latent connectivity after node alignment", "", alignment_table(records)]
+        text += [
+            "## Latent connectivity after node alignment",
+            "",
+            alignment_table(records, color_by),
+        ]
     write_csv(
         paths["mechanisms.csv"],
         [_flat(asdict(s)) for s in stats],

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +47,29 @@ class LatentRange(BaseModel):
     stop: int = Field(ge=1, le=512)
 
 
+class ComplexitySpec(BaseModel):
+    """How the report ranks task complexity: a network's latent size is the smallest fitted
+    number of nodes whose ``metric`` reaches ``threshold`` (`rnnzoo.bench.complexity`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    metric: Literal["embedding_r2", "subspace_r2", "output_r2"] = "embedding_r2"
+    threshold: float = Field(gt=0, le=1, description="fit a latent circuit must reach (R^2)")
+
+
+CONDITION_COLUMN = re.compile(r"^(?P<name>.+)\[(?P<column>\d+)\]$")
+"""A psychometric condition with one column picked: ``name[k]`` (column k of a (B, k')
+condition)."""
+
+
+def split_condition(text: str) -> tuple[str, int | None]:
+    """(condition name, column or None) of a psychometric condition ``name`` or ``name[k]``."""
+    match = CONDITION_COLUMN.match(text)
+    if match is None:
+        return text, None
+    return match["name"], int(match["column"])
+
+
 class AnalysisSection(BaseModel):
     """The ``analysis:`` section of a sweep file: what is computed on every trained network
     (fixed points, latent circuits, participation ratio, weight spectrum, Lyapunov exponent,
@@ -65,14 +89,20 @@ class AnalysisSection(BaseModel):
     lyapunov: bool = Field(False, description="largest Lyapunov exponent at the resting input")
     psychometric: str | dict[str, str] | None = Field(
         None,
-        description="condition of the test grid the psychometric curve is drawn over (or task "
-        "label -> condition); tasks without it are skipped",
+        description="condition of the test grid the psychometric curve is drawn over, "
+        "'name[k]' for column k of a vector condition (or task label -> condition); tasks "
+        "without it are skipped",
     )
     similarity: tuple[Literal["procrustes", "dsa"], ...] = Field(
         SIMILARITY_METRICS, description="metrics of the report's pairwise similarity matrix"
     )
     color_by: Literal["model", "method", "rule", "task", "seed"] = Field(
         "model", description="sweep axis colouring the report's MDS plot"
+    )
+    complexity: ComplexitySpec | None = Field(
+        None,
+        description="the report's task-complexity ranking (smallest latent circuit reaching a "
+        "fit threshold); none when null",
     )
     settings: dict[str, Any] = Field(
         default_factory=dict, description="AnalysisSettings (as `rnnzoo analyze` takes them)"
@@ -118,8 +148,9 @@ class AnalysisSection(BaseModel):
         return self.psychometric
 
     def analysis_id(self) -> str:
-        """16 hex digits naming what is computed (not the report's similarity or colouring)."""
-        data = self.model_dump(mode="json", exclude={"similarity", "color_by"})
+        """16 hex digits naming what is computed (not the report's similarity, colouring or
+        complexity ranking)."""
+        data = self.model_dump(mode="json", exclude={"similarity", "color_by", "complexity"})
         data["settings"] = self.analysis_settings().model_dump(mode="json")
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -140,6 +171,11 @@ def check_section(section: AnalysisSection, owner: str) -> None:
     if isinstance(value, list) and (not value or any(n < 1 for n in value)):
         raise InvalidParameterError(
             f"{owner}: analysis.latent_circuit must list sizes >= 1; got {value}"
+        )
+    if section.complexity is not None and not any(section.latent_sizes()):
+        raise InvalidParameterError(
+            f"{owner}: analysis.complexity ranks the smallest latent circuit that fits, so "
+            "analysis.latent_circuit must name numbers of nodes (e.g. {start: 1, stop: 6})"
         )
 
 
@@ -258,13 +294,15 @@ def _latent(n: _Network, size: int | None) -> tuple[dict[str, Any], dict[str, np
 def _psychometric(n: _Network, condition: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     from rnnzoo.analysis.psychometric import curve_from_outputs
 
-    if condition not in n.batch.conditions:
-        return {"skipped": f"the test grid has no condition {condition!r}"}, {}
+    name, column = split_condition(condition)
+    if name not in n.batch.conditions:
+        return {"skipped": f"the test grid has no condition {name!r}"}, {}
     try:
-        curve = curve_from_outputs(n.sim.outputs, n.task, n.batch, condition)
+        curve = curve_from_outputs(n.sim.outputs, n.task, n.batch, name, column=column)
     except InvalidParameterError as exc:
         return {"skipped": str(exc)}, {}
-    return {"curve": curve.summary()}, {
+    summary = {**curve.summary(), "condition": condition}  # with its column, "name[k]"
+    return {"curve": summary}, {
         "values": curve.values,
         "choice_fraction": curve.choice_fraction,
         "performance": curve.performance,

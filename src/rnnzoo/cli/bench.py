@@ -213,6 +213,11 @@ def _report(source: Path, out: Path, color_by: str | None = None) -> None:
                 "color_by": section.color_by,
                 "max_trials": section.analysis_settings().max_trials,
             }
+            if section.complexity is not None:
+                mechanisms["complexity"] = (
+                    section.complexity.metric,
+                    section.complexity.threshold,
+                )
     elif source.suffix.lower() in (".sqlite", ".db", ".sqlite3"):
         rows, title = read_runs(source), f"Results of {source.name}"
     else:

@@ -1,0 +1,176 @@
+"""Task complexity across a sweep (issue 20, study 1): per task, the smallest latent circuit
+that explains its trained networks, their fixed-point counts and dimensionality, and a
+ranking of the tasks.
+
+A network's *latent size* is the smallest fitted number of nodes whose fit (the section's
+``complexity.metric``, an R^2 of `rnnzoo.analysis.latent_circuit`) reaches
+``complexity.threshold``; a network none of whose fitted sizes reaches it has no size (shown
+"> largest fitted", ranked above every size).  Per task (every analysed network of the task,
+over models and columns): the median latent size, how many networks have one, the mean fit
+per size, the median fixed-point count and the mean participation ratio.  The ranking sorts
+by median latent size, then median fixed-point count, then participation ratio (ascending:
+rank 1 is the simplest task).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnzoo._atomic import atomic_path
+from rnnzoo.bench.report import _label, write_csv
+
+
+@dataclass(frozen=True)
+class TaskComplexity:
+    """One task's analysed networks: latent size per network (None: no fitted size reaches
+    the threshold), the largest fitted size, mean fit per size, median fixed points, mean
+    participation ratio."""
+
+    task: str
+    networks: int
+    latent_sizes: tuple[int | None, ...]
+    largest_fitted: int
+    mean_fit: dict[int, float]
+    median_fixed_points: float | None
+    participation_ratio: float | None
+
+    @property
+    def median_latent_size(self) -> float:
+        """Median latent size over networks (inf when most have none)."""
+        if not self.latent_sizes:
+            return math.inf
+        return float(np.median([math.inf if n is None else n for n in self.latent_sizes]))
+
+    @property
+    def explained(self) -> int:
+        """Networks with a latent size (some fitted size reaches the threshold)."""
+        return sum(n is not None for n in self.latent_sizes)
+
+    def sort_key(self) -> tuple[float, float, float]:
+        return (
+            self.median_latent_size,
+            math.inf if self.median_fixed_points is None else self.median_fixed_points,
+            math.inf if self.participation_ratio is None else self.participation_ratio,
+        )
+
+
+def latent_size(fits: dict[int, float], threshold: float) -> int | None:
+    """The smallest number of nodes whose fit reaches ``threshold`` (None: none does)."""
+    reached = [n for n, value in fits.items() if value is not None and value >= threshold]
+    return min(reached) if reached else None
+
+
+def _fits(row: dict[str, Any], metric: str) -> dict[int, float]:
+    return {int(n): fit.get(metric) for n, fit in json.loads(row.get("latent_fit") or "{}").items()}
+
+
+def task_complexity(
+    rows: list[dict[str, Any]], metric: str, threshold: float
+) -> list[TaskComplexity]:
+    """Per task label (first-seen order) the complexity of its analysed ``rows``."""
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("analysis_status") == "done":
+            by_task.setdefault(_label(row, "task"), []).append(row)
+    result = []
+    for task, group in by_task.items():
+        fits = [_fits(r, metric) for r in group]
+        sizes = sorted({n for f in fits for n in f})
+        fixed = [r["n_fixed_points"] for r in group if r.get("n_fixed_points") is not None]
+        ratios = [
+            r["participation_ratio"] for r in group if r.get("participation_ratio") is not None
+        ]
+        result.append(
+            TaskComplexity(
+                task=task,
+                networks=len(group),
+                latent_sizes=tuple(latent_size(f, threshold) for f in fits),
+                largest_fitted=max(sizes, default=0),
+                mean_fit={
+                    n: float(np.mean([f[n] for f in fits if f.get(n) is not None]))
+                    for n in sizes
+                    if any(f.get(n) is not None for f in fits)
+                },
+                median_fixed_points=float(np.median(fixed)) if fixed else None,
+                participation_ratio=float(np.mean(ratios)) if ratios else None,
+            )
+        )
+    return sorted(result, key=TaskComplexity.sort_key)
+
+
+def _size_text(value: float, largest: int) -> str:
+    return f"> {largest}" if math.isinf(value) else f"{value:g}"
+
+
+def complexity_table(ranked: list[TaskComplexity], metric: str, threshold: float) -> str:
+    """The Markdown ranking of `task_complexity` (already sorted)."""
+    lines = [
+        "# Task complexity",
+        "",
+        f"- Latent size of a network: the smallest fitted number of nodes whose {metric} reaches "
+        f"{threshold:g}; '> n' when none of the fitted sizes (up to n) does.",
+        "- Ranked by median latent size, then median fixed-point count, then participation "
+        "ratio (rank 1: simplest).",
+        "",
+        "| Rank | Task | Networks | Median latent size | Explained networks | Latent sizes "
+        f"| Mean {metric} per size | Median fixed points | Participation ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rank, t in enumerate(ranked, start=1):
+        sizes = ", ".join("-" if n is None else str(n) for n in t.latent_sizes)
+        fit = ", ".join(f"{n}: {v:.2f}" for n, v in t.mean_fit.items()) or "-"
+        fixed = "-" if t.median_fixed_points is None else f"{t.median_fixed_points:g}"
+        ratio = "-" if t.participation_ratio is None else f"{t.participation_ratio:.3g}"
+        lines.append(
+            f"| {rank} | {t.task} | {t.networks} | {_size_text(t.median_latent_size, t.largest_fitted)} "
+            f"| {t.explained}/{t.networks} | {sizes} | {fit} | {fixed} | {ratio} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_complexity(
+    rows: list[dict[str, Any]], out: Path, metric: str, threshold: float
+) -> dict[str, Path]:
+    """Write complexity.md and complexity.csv (the ranking) into ``out``; nothing when no row
+    is analysed."""
+    ranked = task_complexity(rows, metric, threshold)
+    if not ranked:
+        return {}
+    paths = {"complexity.md": out / "complexity.md", "complexity.csv": out / "complexity.csv"}
+    with atomic_path(paths["complexity.md"]) as tmp:
+        Path(tmp).write_text(complexity_table(ranked, metric, threshold))
+    write_csv(
+        paths["complexity.csv"],
+        [
+            {
+                "rank": rank,
+                "task": t.task,
+                "networks": t.networks,
+                "median_latent_size": _size_text(t.median_latent_size, t.largest_fitted),
+                "explained_networks": t.explained,
+                "latent_sizes": json.dumps(list(t.latent_sizes)),
+                f"mean_{metric}": json.dumps({str(n): v for n, v in t.mean_fit.items()}),
+                "median_fixed_points": t.median_fixed_points,
+                "participation_ratio": t.participation_ratio,
+            }
+            for rank, t in enumerate(ranked, start=1)
+        ],
+        [
+            "rank",
+            "task",
+            "networks",
+            "median_latent_size",
+            "explained_networks",
+            "latent_sizes",
+            f"mean_{metric}",
+            "median_fixed_points",
+            "participation_ratio",
+        ],
+    )
+    return paths
