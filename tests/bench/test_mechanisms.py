@@ -267,8 +267,8 @@ def test_complexity_ranks_tasks_by_smallest_fitting_circuit():
     assert hard.mean_fit[3] == pytest.approx((0.6 + 0.8 + 0.65) / 3)
     assert ranked[0].networks == 1  # the failed analysis is not counted
     text = complexity_table(ranked, "embedding_r2", 0.7)
-    assert "| 4 | hard | 3 | > 3 | 1/3 | -, 2, - |" in text
-    assert "| 1 | easy | 1 | 1 | 1/1 | 1 |" in text
+    assert "| 4 | hard | 3 | > 3 | 1/3 | -, 2, - | 1-3 |" in text
+    assert "| 1 | easy | 1 | 1 | 1/1 | 1 | 1-3 |" in text
 
 
 def test_complexity_needs_latent_sizes(tmp_path):

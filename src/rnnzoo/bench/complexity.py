@@ -29,12 +29,14 @@ from rnnzoo.bench.report import _label, write_csv
 @dataclass(frozen=True)
 class TaskComplexity:
     """One task's analysed networks: latent size per network (None: no fitted size reaches
-    the threshold), the largest fitted size, mean fit per size, median fixed points, mean
+    the threshold), the smallest and largest fitted sizes (sizes below the task's channel
+    count cannot be fitted), mean fit per size, median fixed points, mean
     participation ratio."""
 
     task: str
     networks: int
     latent_sizes: tuple[int | None, ...]
+    smallest_fitted: int
     largest_fitted: int
     mean_fit: dict[int, float]
     median_fixed_points: float | None
@@ -91,6 +93,7 @@ def task_complexity(
                 task=task,
                 networks=len(group),
                 latent_sizes=tuple(latent_size(f, threshold) for f in fits),
+                smallest_fitted=min(sizes, default=0),
                 largest_fitted=max(sizes, default=0),
                 mean_fit={
                     n: float(np.mean([f[n] for f in fits if f.get(n) is not None]))
@@ -117,10 +120,12 @@ def complexity_table(ranked: list[TaskComplexity], metric: str, threshold: float
         f"{threshold:g}; '> n' when none of the fitted sizes (up to n) does.",
         "- Ranked by median latent size, then median fixed-point count, then participation "
         "ratio (rank 1: simplest).",
+        "- Fitted sizes: the numbers of nodes fitted; a latent circuit has at least one node "
+        "per input channel of the task (after pooling rings), so smaller sizes are skipped.",
         "",
         "| Rank | Task | Networks | Median latent size | Explained networks | Latent sizes "
-        f"| Mean {metric} per size | Median fixed points | Participation ratio |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| Fitted sizes | Mean {metric} per size | Median fixed points | Participation ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for rank, t in enumerate(ranked, start=1):
         sizes = ", ".join("-" if n is None else str(n) for n in t.latent_sizes)
@@ -129,7 +134,8 @@ def complexity_table(ranked: list[TaskComplexity], metric: str, threshold: float
         ratio = "-" if t.participation_ratio is None else f"{t.participation_ratio:.3g}"
         lines.append(
             f"| {rank} | {t.task} | {t.networks} | {_size_text(t.median_latent_size, t.largest_fitted)} "
-            f"| {t.explained}/{t.networks} | {sizes} | {fit} | {fixed} | {ratio} |"
+            f"| {t.explained}/{t.networks} | {sizes} | {t.smallest_fitted}-{t.largest_fitted} "
+            f"| {fit} | {fixed} | {ratio} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -155,6 +161,8 @@ def write_complexity(
                 "median_latent_size": _size_text(t.median_latent_size, t.largest_fitted),
                 "explained_networks": t.explained,
                 "latent_sizes": json.dumps(list(t.latent_sizes)),
+                "smallest_fitted": t.smallest_fitted,
+                "largest_fitted": t.largest_fitted,
                 f"mean_{metric}": json.dumps({str(n): v for n, v in t.mean_fit.items()}),
                 "median_fixed_points": t.median_fixed_points,
                 "participation_ratio": t.participation_ratio,
@@ -168,6 +176,8 @@ def write_complexity(
             "median_latent_size",
             "explained_networks",
             "latent_sizes",
+            "smallest_fitted",
+            "largest_fitted",
             f"mean_{metric}",
             "median_fixed_points",
             "participation_ratio",
