@@ -16,7 +16,7 @@ from rnnzoo.bench import LocalExecutor, expand, run_sweep, sweep_from_dict
 from rnnzoo.bench import stages as stages_module
 from rnnzoo.bench.persistence import persistence_records, write_persistence
 from rnnzoo.bench.runner import job_tasks
-from rnnzoo.bench.stages import STAGE_FILE, first_view, stage_dir, stage_scores
+from rnnzoo.bench.stages import STAGE_FILE, first_view, sequence_rows, stage_dir, stage_scores
 from rnnzoo.bench.sweep import run_configs
 from rnnzoo.bench.worker import run_job
 from rnnzoo.errors import InvalidParameterError
@@ -140,6 +140,20 @@ def test_two_stage_sweep_rows_and_stage_folders(staged):
             assert (folder / STAGE_FILE).is_file()
             assert (folder / "mechanisms").is_dir()
         assert row["analysis_dir"].startswith(str(stage_dir(row["run_dir"], 1)))
+
+
+def test_a_member_that_diverged_keeps_the_row_of_its_stage():
+    def stage(i, statuses):
+        rows = [{"status": s, "steps": 10 + i, "final_performance": 0.5} for s in statuses]
+        scores = [{"first_performance": 0.9 - i, "task_performance": None} for _ in statuses]
+        return {"stage": i, "status": "max_steps", "rows": rows, "scores": scores}
+
+    rows = sequence_rows(
+        2, [stage(0, ["diverged", "max_steps"]), stage(1, ["max_steps", "reached"])]
+    )
+    assert [(r["status"], r["steps"]) for r in rows] == [("diverged", 10), ("reached", 11)]
+    stages = json.loads(rows[1]["stage_performance"])
+    assert [s["first_performance"] for s in stages] == [0.9, pytest.approx(-0.1)]
 
 
 def test_interrupted_sequence_resumes_without_retraining_finished_stages(
