@@ -6,7 +6,8 @@
     >>> write_report(read_runs(sweep.db_path, sweep=sweep.name), Path("out/report"), sweep.name)
 
 Modules: `sweep` (file schema, expansion, ids), `cost` (estimates), `worker` (one job),
-`executors` (local processes, Dask), `runner` (resumable sweep), `report` (tables, figures).
+`executors` (local processes, Dask), `runner` (resumable sweep), `report` (tables, figures),
+`stages` (stage sequences) and `persistence` (their report).
 """
 
 from rnnzoo.bench.cost import JobCost, job_cost

@@ -74,7 +74,8 @@ def n_hidden(job: Job) -> int:
 
 
 def job_cost(job: Job) -> JobCost:
-    """FLOPs and seconds of ``job`` if it runs its whole step budget."""
+    """FLOPs and seconds of ``job`` if it runs its whole step budget (a stage sequence: every
+    stage's, each costed as the first)."""
     tc = job.config.train
     members = job.config.model.ensemble or 1
     n = n_hidden(job)
@@ -90,7 +91,8 @@ def job_cost(job: Job) -> JobCost:
     )
     eval_seconds = per_eval / FLOP_RATE + t * SECONDS_PER_TIME_STEP / 3
     seconds = tc.max_steps * step_seconds + evals * eval_seconds
-    return JobCost(job.job_id, members, n, t, per_step, flops, seconds)
+    stages = max(1, len(job.stages))
+    return JobCost(job.job_id, members, n, t, per_step, stages * flops, stages * seconds)
 
 
 def _members_cost(members: int) -> float:

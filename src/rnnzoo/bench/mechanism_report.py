@@ -177,17 +177,18 @@ def plot_latent_fit(stats: list[MechanismStats], path: Path) -> Path | None:
 
 def _networks(rows: list[dict[str, Any]], max_trials: int, seed: int) -> dict[str, Any]:
     """Per task label: the analysed rows and each network's noise-free rates on the test
-    grid (valid steps (K, N) and trajectories (T, B, N))."""
+    grid (valid steps (K, N) and trajectories (T, B, N)); a stage sequence's network is its
+    last stage's, on its first stage's trials (`rnnzoo.bench.stages.row_network`)."""
     from rnnzoo.analysis.network import simulate
-    from rnnzoo.analysis.run import analysis_batch, load_run
+    from rnnzoo.bench.stages import row_network
 
     found: dict[str, Any] = {}
     for row in analysed_rows(rows):
         task_label = _label(row, "task")
-        _config, net, task = load_run(row["run_dir"], row["member"])
+        net, trials = row_network(row, seed, max_trials)
         entry = found.setdefault(task_label, {"rows": [], "samples": [], "trajectories": []})
         if "batch" not in entry:
-            entry["batch"] = analysis_batch(task, seed, max_trials)
+            entry["batch"] = trials
         batch = entry["batch"]
         rates = simulate(net, batch.inputs).rates
         entry["rows"].append(row)
@@ -304,7 +305,7 @@ def latent_alignment(rows: list[dict[str, Any]], axis: str = "model") -> list[di
     for row in analysed_rows(rows):
         by_task.setdefault(_label(row, "task"), []).append(row)
     for task, group in by_task.items():
-        circuits = [_circuits(r) for r in group]
+        circuits = [circuits_in(Path(r["analysis_dir"])) for r in group]
         order = list(dict.fromkeys(axis_value(r, axis) for r in group))  # the sweep's order
         for size in sorted(set.intersection(*(set(c) for c in circuits)) - {1}):
             pairs: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -332,11 +333,10 @@ def latent_alignment(rows: list[dict[str, Any]], axis: str = "model") -> list[di
     return out
 
 
-def _circuits(row: dict[str, Any]) -> dict[int, Any]:
-    """The latent circuits saved in a row's analysis folder, by number of nodes."""
+def circuits_in(folder: Path) -> dict[int, Any]:
+    """The latent circuits saved in an analysis folder (a member's), by number of nodes."""
     from rnnzoo.analysis.latent_circuit import LatentCircuit
 
-    folder = Path(row["analysis_dir"])
     found = {}
     for path in sorted(folder.glob("latent_*.npz")):
         with np.load(path) as data:

@@ -11,7 +11,9 @@ its scalars (``<piece>.json``, the piece's completion mark, both atomically) int
 without a JSON.  The scalars go into the results table (its analysis columns), with ``analysis_id`` (a
 hash of the section's analysis settings: a changed section is a new analysis, an unchanged
 one is never redone), ``analysis_status`` (running, done, skipped, failed, interrupted) and
-``analysis_error``.  Diverged networks are skipped (their weights are not a trained network).
+``analysis_error``.  A stage sequence is analysed after every stage on its first stage's
+trials (`rnnzoo.bench.stages`), its row holding the last stage's.  Diverged networks are
+skipped (their weights are not a trained network).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -183,18 +186,27 @@ def member_dir(run_dir: Path, analysis_id: str, member: int) -> Path:
     return Path(run_dir) / MECHANISMS_FOLDER / analysis_id / f"member{member}"
 
 
+View = Callable[[int, int], tuple[Any, Any]]
+"""(seed, max_trials) -> (task, test batch) the analyses run on instead of the run's own."""
+
+
 class _Network:
     """One trained network ready for the pieces: loaded, its test batch and its noise-free
     simulation (computed once per member)."""
 
-    def __init__(self, run_dir: Path, member: int, section: AnalysisSection) -> None:
+    def __init__(
+        self, run_dir: Path, member: int, section: AnalysisSection, view: View | None = None
+    ) -> None:
         from rnnzoo.analysis.network import simulate
         from rnnzoo.analysis.run import analysis_batch, load_run, resting_input
 
         self.settings = section.analysis_settings()
         self.seed = section.seed
         self.config, self.net, self.task = load_run(run_dir, member)
-        self.batch = analysis_batch(self.task, self.seed, self.settings.max_trials)
+        if view is None:
+            self.batch = analysis_batch(self.task, self.seed, self.settings.max_trials)
+        else:
+            self.task, self.batch = view(self.seed, self.settings.max_trials)
         self.rest = resting_input(self.batch)
         self.sim = simulate(self.net, self.batch.inputs)
         if not np.isfinite(self.sim.states).all():
@@ -325,10 +337,11 @@ def compute_piece(name: str, network: _Network, section: AnalysisSection, task_l
 
 
 def analyse_member(
-    run_dir: Path, member: int, section: AnalysisSection, task_label: str
+    run_dir: Path, member: int, section: AnalysisSection, task_label: str, view: View | None = None
 ) -> dict[str, Any]:
     """Compute the section's missing pieces for ensemble member ``member`` of ``run_dir`` and
-    return its results-table columns (every piece's scalars, written or read back)."""
+    return its results-table columns (every piece's scalars, written or read back); ``view``
+    gives the task and trials to analyse on (default: the run's own test grid)."""
     folder = member_dir(run_dir, section.analysis_id(), member)
     folder.mkdir(parents=True, exist_ok=True)
     network = None
@@ -337,7 +350,7 @@ def analyse_member(
         path = folder / f"{name}.json"
         if not path.is_file():
             if network is None:
-                network = _Network(run_dir, member, section)
+                network = _Network(run_dir, member, section, view)
             scalars, arrays = compute_piece(name, network, section, task_label)
             if arrays:
                 with atomic_path(folder / f"{name}.npz") as tmp:
@@ -382,7 +395,7 @@ def analyse_job(task: Any, section: AnalysisSection) -> dict[str, Any]:
         row["analysis_status"] = "running"
     record_rows(task, rows)
     errors = []
-    for i, run in enumerate(runs):
+    for i in range(len(runs)):
         if statuses[i] == "diverged":
             rows[i] = {
                 "analysis_id": analysis_id,
@@ -391,7 +404,7 @@ def analyse_job(task: Any, section: AnalysisSection) -> dict[str, Any]:
             }
             continue
         try:
-            values = analyse_member(task.run_dir, i, section, run.task_label)
+            values = _analyse_run(task, i, section)
             rows[i] = {"analysis_id": analysis_id, **values, "analysis_status": "done"}
             rows[i]["analysis_error"] = None
         except KeyboardInterrupt:
@@ -408,6 +421,17 @@ def analyse_job(task: Any, section: AnalysisSection) -> dict[str, Any]:
             }
     record_rows(task, rows)
     return {"status": "failed" if errors else "done", "error": errors[0] if errors else None}
+
+
+def _analyse_run(task: Any, member: int, section: AnalysisSection) -> dict[str, Any]:
+    """Member ``member``'s columns: its run's analyses, or every stage's of a stage sequence
+    (`rnnzoo.bench.stages.analyse_stages`)."""
+    from rnnzoo.bench.stages import analyse_stages
+
+    label = task.job.runs[member].task_label
+    if task.job.stages:
+        return analyse_stages(task.run_dir, len(task.job.stages), member, section, label)
+    return analyse_member(task.run_dir, member, section, label)
 
 
 def _finite(value: Any) -> Any:

@@ -75,16 +75,23 @@ def _mean_sd(values: list[float]) -> tuple[float | None, float | None]:
 
 def column_labels(rows: list[dict[str, Any]]) -> Any:
     """The function giving a row's table column: its method, its rule when the rows span
-    several rules, "rule / method" when both vary (rows from before rules count as BPTT)."""
+    several rules, "rule / method" when both vary (rows from before rules count as BPTT),
+    followed by " / <stage sequence>" when the rows span several stage sequences."""
     rules = {_rule(r) for r in rows}
     methods = {_label(r, "method") for r in rows}
+    sequences = {r.get("sequence_label") for r in rows}
 
-    def column(row: dict[str, Any]) -> str:
+    def base(row: dict[str, Any]) -> str:
         if len(rules) <= 1:
             return _label(row, "method")
         if len(methods) <= 1:
             return _rule(row)
         return f"{_rule(row)} / {_label(row, 'method')}"
+
+    def column(row: dict[str, Any]) -> str:
+        if len(sequences) <= 1:
+            return base(row)
+        return f"{base(row)} / {row.get('sequence_label')}"
 
     return column
 
@@ -372,8 +379,10 @@ def write_report(
 ) -> dict[str, Path]:
     """Write table.md, table.csv, runs.csv and the figures into ``out``, and the mechanism
     tables and figures when rows hold analyses (`write_mechanisms`, ``mechanisms`` its
-    options); returns the paths."""
+    options), and the persistence table of analysed stage sequences (`write_persistence`);
+    returns the paths."""
     from rnnzoo.bench.mechanism_report import write_mechanisms
+    from rnnzoo.bench.persistence import write_persistence
 
     out.mkdir(parents=True, exist_ok=True)
     stats = cell_stats(rows)
@@ -408,5 +417,8 @@ def write_report(
         written = plot(rows, out / name)
         if written is not None:
             paths[name] = written
-    paths.update(write_mechanisms(rows, out, **(mechanisms or {})))
+    options = dict(mechanisms or {})
+    seed = options.pop("seed", 0)  # the analyses' seed: the persistence report's trials
+    paths.update(write_mechanisms(rows, out, **options))
+    paths.update(write_persistence(rows, out, options.get("max_trials", 64), seed))
     return paths

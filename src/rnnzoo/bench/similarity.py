@@ -30,14 +30,19 @@ MAX_TRIALS = 64
 
 
 def _networks(sweep: Sweep) -> list[dict[str, Any]]:
-    """Every finished network of the sweep: task and model labels, activation, seed, the
-    trained standalone network and its initial (untrained) twin."""
+    """Every finished network of the sweep (a stage sequence's: its last stage's): task and
+    model labels, activation, seed, the trained standalone network and its initial
+    (untrained) twin."""
+    from rnnzoo.bench.stages import stage_dir
     from rnnzoo.models import from_config, load_model
 
     entries = {m.label or m.kind: m for m in sweep.models}
     found = []
     for job in expand(sweep):
-        path = job.run_dir(sweep) / "model.safetensors"
+        folder = job.run_dir(sweep)
+        if job.stages:
+            folder = stage_dir(folder, len(job.stages) - 1)
+        path = folder / "model.safetensors"
         if not path.is_file():
             continue
         saved = load_model(path)

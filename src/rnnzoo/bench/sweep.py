@@ -4,10 +4,12 @@ A sweep names tasks (with versions and parameter overrides), models (with option
 (with hyperparameters), learning rules (with hyperparameters and their own training settings),
 shared training settings and seeds.  Every (task, model, method, rule, seed) is one *run*: a
 standalone `RunConfig` whose id is a hash of its content, so a rerun of the sweep finds it (a
-BPTT run keeps the id it had before rules existed).  Seed ``s`` is the network's
-initial-weight stream ``s`` (`ModelConfig.member`) of ``data_seed``; trials, evaluation
-batches and network noise come from ``data_seed`` and are shared by all seeds of a cell.
-Runs that differ only by seed are therefore grouped into *jobs*
+BPTT run keeps the id it had before rules existed).  With ``stages:`` every run is a stage
+sequence instead (task, model, method, rule, sequence, seed): one network trained on each
+stage's task in turn (`rnnzoo.bench.stages`), its id a hash of all its stages' configs.
+Seed ``s`` is the network's initial-weight stream ``s`` (`ModelConfig.member`) of
+``data_seed``; trials, evaluation batches and network noise come from ``data_seed`` and are
+shared by all seeds of a cell.  Runs that differ only by seed are therefore grouped into *jobs*
 that train them as one ensemble (member i of an ensemble is initialised exactly as the
 standalone network with ``member=i``; gradients, clipping and Adam never mix members).  An
 ensemble job trains until every member has reached the target (statistic ``min``); each run's
@@ -125,6 +127,41 @@ class DaskSettings(BaseModel):
     jobs: int = Field(1, ge=1, le=10_000, description="Slurm jobs to request (cluster: slurm)")
 
 
+class StageEntry(BaseModel):
+    """One stage of a sequence: the sweep's composition with other sampling ``weights`` (one
+    per composed task, 0 leaves a task out), or a ``task`` entry of its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weights: tuple[Annotated[float, Field(ge=0)], ...] | None = Field(
+        None, description="the sweep's composition with these sampling weights"
+    )
+    task: TaskEntry | None = Field(None, description="a task entry trained in this stage")
+
+    def task_entry(self, base: TaskEntry) -> TaskEntry:
+        """The task entry of this stage for the sweep's task entry ``base``."""
+        if (self.weights is None) == (self.task is None):
+            raise InvalidParameterError("a stage names either 'weights' or 'task' (exactly one)")
+        if self.task is not None:
+            return self.task
+        if base.compose is None:
+            raise InvalidParameterError(
+                f"'weights' re-weights a composition, but task {task_label(base)!r} is not one "
+                "(task: compose); name the stage's 'task' instead"
+            )
+        return base.model_copy(update={"compose": {**base.compose, "weights": list(self.weights)}})
+
+
+class StageSequence(BaseModel):
+    """A stage sequence of the ``stages:`` axis: its label and its stages (trained in order,
+    each starting from the previous stage's final weights)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="name in the report")
+    stages: tuple[StageEntry, ...] = Field(min_length=2, max_length=20)
+
+
 class Sweep(BaseModel):
     """A benchmark study: the grid tasks x models x methods x seeds and where results go."""
 
@@ -156,6 +193,12 @@ class Sweep(BaseModel):
         None,
         description="analyses run on every trained network after its training "
         "(rnnzoo.bench.mechanisms); none when absent",
+    )
+    stages: tuple[StageSequence, ...] | None = Field(
+        None,
+        min_length=1,
+        description="stage sequences: every run trains one network on each stage in turn "
+        "(rnnzoo.bench.stages); plain runs when absent",
     )
 
     def seed_list(self) -> list[int]:
@@ -190,6 +233,8 @@ class Run:
     model_label: str
     method_label: str
     rule_label: str = "bptt"
+    sequence_label: str | None = None
+    stages: tuple[RunConfig, ...] = ()  # a stage sequence's configs (config: stages[0])
 
 
 @dataclass(frozen=True)
@@ -200,6 +245,7 @@ class Job:
     job_id: str
     config: RunConfig
     runs: tuple[Run, ...]
+    stages: tuple[RunConfig, ...] = ()  # the stages' configs of a stage sequence
 
     def run_dir(self, sweep: Sweep) -> Path:
         return sweep.results_dir / "runs" / self.job_id
@@ -212,6 +258,13 @@ def content_id(config: RunConfig) -> str:
     if data["rule"] == RuleSpec().model_dump(mode="json"):
         del data["rule"]
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sequence_id(label: str, configs: tuple[RunConfig, ...]) -> str:
+    """The id of a stage sequence: 16 hex digits of the SHA-256 of its label and its stages'
+    content ids."""
+    text = json.dumps({"sequence": label, "stages": [content_id(c) for c in configs]})
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -271,6 +324,7 @@ def _check_contents(sweep: Sweep, owner: str) -> None:
     for i, method in enumerate(sweep.methods):
         _with_owner(f"{owner}: methods[{i}]", make_method, method.name, **method.hyperparameters)
     _check_rules(sweep, owner)
+    _check_stages(sweep, owner)
     if sweep.analysis is not None:
         check_section(sweep.analysis, owner)
         _check_conditions(sweep, owner)
@@ -313,6 +367,22 @@ def _check_rules(sweep: Sweep, owner: str) -> None:
                 )
 
 
+def _check_stages(sweep: Sweep, owner: str) -> None:
+    """Every stage builds its task for every task entry, and sequence labels are distinct."""
+    for k, sequence in enumerate(sweep.stages or ()):
+        for j, stage in enumerate(sequence.stages):
+            where = f"{owner}: stages[{k}] ({sequence.label}): stages[{j}]"
+            for i, task in enumerate(sweep.tasks):
+                entry = _with_owner(where, stage.task_entry, task)
+                _with_owner(f"{where} (for tasks[{i}])", entry.build)
+    labels = [sequence.label for sequence in sweep.stages or ()]
+    twice = sorted({x for x in labels if labels.count(x) > 1})
+    if twice:
+        raise InvalidParameterError(
+            f"{owner}: stages has two sequences labelled '{twice[0]}'; give them distinct labels"
+        )
+
+
 def _check_conditions(sweep: Sweep, owner: str) -> None:
     """The psychometric conditions of ``analysis`` name the sweep's tasks by label."""
     conditions = sweep.analysis.psychometric if sweep.analysis is not None else None
@@ -330,6 +400,7 @@ def _check_combinations(sweep: Sweep, owner: str) -> None:
     """Every cell's rule can train its network with its method and settings (one network
     built per cell), so that an impossible combination fails before the sweep starts."""
     from rnnzoo.training.build import check_rule
+    from rnnzoo.training.sequence import check_sequence
 
     n_seeds = len(sweep.seed_list())
     runs = run_configs(sweep)
@@ -337,7 +408,11 @@ def _check_combinations(sweep: Sweep, owner: str) -> None:
         cell = (
             f"{first.task_label} / {first.model_label} / {first.method_label} / {first.rule_label}"
         )
-        _with_owner(f"{owner}: {cell}", check_rule, first.config)
+        if first.sequence_label is not None:
+            cell += f" / stages {first.sequence_label}"
+            _with_owner(f"{owner}: {cell}", check_sequence, first.stages)
+        for config in first.stages or (first.config,):
+            _with_owner(f"{owner}: {cell}", check_rule, config)
 
 
 def _with_owner(owner: str, func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -365,9 +440,9 @@ def rule_label(entry: RuleEntry) -> str:
     return entry.label or entry.name
 
 
-def grid_order(sweep: Sweep, row: dict[str, Any]) -> tuple[int, int, int, int, int]:
+def grid_order(sweep: Sweep, row: dict[str, Any]) -> tuple[int, ...]:
     """Sort key of a results row: the sweep file's order of tasks, models, methods, rules,
-    seeds."""
+    stage sequences, seeds."""
 
     def index(labels: list[str], label: str | None) -> int:
         return labels.index(label) if label in labels else len(labels)
@@ -377,12 +452,14 @@ def grid_order(sweep: Sweep, row: dict[str, Any]) -> tuple[int, int, int, int, i
         index([model_label(m) for m in sweep.models], row.get("model_label")),
         index([method_label(m) for m in sweep.methods], row.get("method_label")),
         index([rule_label(r) for r in sweep.rules], row.get("rule_label") or "bptt"),
+        index([q.label for q in sweep.stages or ()], row.get("sequence_label")),
         row.get("seed") or 0,
     )
 
 
 def run_configs(sweep: Sweep) -> list[Run]:
-    """Every run of the sweep (tasks x models x methods x rules x seeds, in that order)."""
+    """Every run of the sweep (tasks x models x methods x rules x stage sequences x seeds, in
+    that order)."""
     from rnnzoo.models import get_model_class
     from rnnzoo.models.options import validate_options
     from rnnzoo.training.methods import make_method
@@ -395,8 +472,8 @@ def run_configs(sweep: Sweep) -> list[Run]:
     runs = []
     for task in sweep.tasks:
         built = task.build()
-        task_config = built.config()
         rec = _recommended(sweep, built)
+        sequences = _stage_tasks(sweep, task, built)
         for model in sweep.models:
             fields = get_model_class(model.kind).Options.model_fields
             given = {k: v for k, v in rec.get("options", {}).items() if k in fields}
@@ -407,34 +484,60 @@ def run_configs(sweep: Sweep) -> list[Run]:
                 params = make_method(method.name, **method.hyperparameters).params
                 for rule in sweep.rules:
                     hyper = rule_params(rule.name, **rule.hyperparameters).model_dump(mode="json")
-                    for seed in sweep.seed_list():
-                        config = run_config(
-                            {
-                                "task": task_config,
-                                "model": {
-                                    "kind": model.kind,
-                                    "options": _with_member(options, seed),
-                                },
-                                "method": {
-                                    "name": method.name,
-                                    "hyperparameters": params.model_dump(),
-                                },
-                                "train": {**train_for(rule), **_unless(rec, rule)},
-                                "rule": {"name": rule.name, "hyperparameters": hyper},
-                            }
-                        )
-                        runs.append(
-                            Run(
-                                content_id(config),
-                                config,
-                                seed,
+                    for sequence, task_configs in sequences:
+                        for seed in sweep.seed_list():
+                            configs = tuple(
+                                run_config(
+                                    {
+                                        "task": task_config,
+                                        "model": {
+                                            "kind": model.kind,
+                                            "options": _with_member(options, seed),
+                                        },
+                                        "method": {
+                                            "name": method.name,
+                                            "hyperparameters": params.model_dump(),
+                                        },
+                                        "train": {**train_for(rule), **_unless(rec, rule)},
+                                        "rule": {"name": rule.name, "hyperparameters": hyper},
+                                    }
+                                )
+                                for task_config in task_configs
+                            )
+                            labels = (
                                 task_label(task),
                                 model_label(model),
                                 method_label(method),
                                 rule_label(rule),
                             )
-                        )
+                            runs.append(_run(configs, seed, labels, sequence))
     return runs
+
+
+def _stage_tasks(
+    sweep: Sweep, task: TaskEntry, built: Any
+) -> list[tuple[StageSequence | None, list[dict[str, Any]]]]:
+    """Per stage sequence of the sweep: the task config of each stage ([(None, [the task's
+    config])] for plain runs)."""
+    if sweep.stages is None:
+        return [(None, [built.config()])]
+    return [
+        (sequence, [stage.task_entry(task).build().config() for stage in sequence.stages])
+        for sequence in sweep.stages
+    ]
+
+
+def _run(
+    configs: tuple[RunConfig, ...],
+    seed: int,
+    labels: tuple[str, str, str, str],
+    sequence: StageSequence | None,
+) -> Run:
+    """The run of one seed: a plain run (one config) or a stage sequence."""
+    if sequence is None:
+        return Run(content_id(configs[0]), configs[0], seed, *labels)
+    run_id = sequence_id(sequence.label, configs)
+    return Run(run_id, configs[0], seed, *labels, sequence.label, configs)
 
 
 def _recommended(sweep: Sweep, task: Any) -> dict[str, dict[str, Any]]:
@@ -487,9 +590,17 @@ def _groups(runs: list[Run], limit: int | None) -> list[list[Run]]:
 
 
 def _job(group: list[Run]) -> Job:
+    first = group[0]
     if len(group) == 1:
-        return Job(group[0].run_id, group[0].config, (group[0],))
-    data = group[0].config.model_dump(mode="json")
-    data["model"]["ensemble"] = len(group)
-    config = run_config(data)
-    return Job(content_id(config), config, tuple(group))
+        return Job(first.run_id, first.config, (first,), first.stages)
+    stages = tuple(_ensemble(config, len(group)) for config in first.stages)
+    config = stages[0] if stages else _ensemble(first.config, len(group))
+    job_id = content_id(config) if not stages else sequence_id(first.sequence_label or "", stages)
+    return Job(job_id, config, tuple(group), stages)
+
+
+def _ensemble(config: RunConfig, members: int) -> RunConfig:
+    """``config`` training an ensemble of ``members`` networks."""
+    data = config.model_dump(mode="json")
+    data["model"]["ensemble"] = members
+    return run_config(data)

@@ -11,6 +11,9 @@ row: "diverged" at the step it diverged, with the reason in ``error``) while the
 train on; "stopped" remains for members of an ensemble that ended otherwise.  A job that raises
 is recorded as "failed" with the error, and the worker returns normally.
 
+A stage sequence (`rnnzoo.bench.stages`) trains its stages in ``<run_dir>/stage<i>/``; its
+rows are the last stage's with the per-stage performances.
+
 A job holds an exclusive lock on ``<run_dir>/.lock`` while it trains, so a second sweep (or an
 orphan of a killed one) never trains the same directory at once; a worker whose parent process
 died checkpoints and stops at the next step.
@@ -76,12 +79,11 @@ def run_job(task: JobTask) -> dict[str, Any]:
     record_rows(task, [{"status": "running"} for _ in job.runs])
     try:
         with run_lock(task.run_dir, wait=True):  # a second sweep waits for this job
-            resumed_from, result, records = _train(task)
+            resumed_from, rows = _train(task)
     except KeyboardInterrupt:
         return record_end(task, "interrupted")
     except Exception as exc:
         return record_end(task, "failed", error_line(exc))
-    rows = member_rows(job, result, records)
     record_rows(task, [{"error": None, **row} for row in rows])
     outcome = {
         "job_id": job.job_id,
@@ -127,7 +129,23 @@ def record_end(task: JobTask, status: str, error: str | None = None) -> dict[str
     }
 
 
-def _train(task: JobTask) -> tuple[int | None, Any, list[dict[str, Any]]]:
+def _train(task: JobTask) -> tuple[int | None, list[dict[str, Any]]]:
+    """Train the job (a plain run, or a stage sequence's unfinished stages,
+    `rnnzoo.bench.stages`); returns (the step it resumed from or None, one row per run)."""
+    from rnnzoo.bench.stages import train_stages
+
+    job = task.job
+    if job.stages:
+        return train_stages(task, _train_dir)
+    resumed_from, result, records = _train_dir(task, job.config, task.run_dir, job.job_id)
+    return resumed_from, member_rows(job, result, records)
+
+
+def _train_dir(
+    task: JobTask, config: Any, run_dir: Path, run_id: str, net: Any = None
+) -> tuple[int | None, Any, list[dict[str, Any]]]:
+    """Train (or resume) ``config`` in ``run_dir`` from ``net`` (None: its seeded
+    initialisation); returns (resumed from step or None, TrainResult, evaluation records)."""
     from rnnzoo.training.checkpoint import latest_checkpoint
     from rnnzoo.training.trainer import Trainer
 
@@ -138,17 +156,17 @@ def _train(task: JobTask) -> tuple[int | None, Any, list[dict[str, Any]]]:
             raise KeyboardInterrupt  # the trainer checkpoints and ends as "interrupted"
 
     trainer = Trainer(
-        task.job.config, task.run_dir, db=task.jobs_db, progress=False, callback=stop_when_orphaned
+        config, run_dir, db=task.jobs_db, progress=False, callback=stop_when_orphaned, net=net
     )
-    trainer.run_id = task.job.job_id
-    latest = latest_checkpoint(task.run_dir / "checkpoints")
+    trainer.run_id = run_id
+    latest = latest_checkpoint(run_dir / "checkpoints")
     resumed_from = None
     if latest is not None:
         resumed_from = int(json.loads((latest.parent / "latest.json").read_text())["step"])
     result = trainer.run(resume=latest is not None)
     if result.status == "interrupted":
         raise KeyboardInterrupt
-    return resumed_from, result, read_metrics(task.run_dir)
+    return resumed_from, result, read_metrics(run_dir)
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
@@ -223,6 +241,7 @@ def _identity(task: JobTask, index: int) -> dict[str, Any]:
         "model_label": run.model_label,
         "method_label": run.method_label,
         "rule_label": run.rule_label,
+        "sequence_label": run.sequence_label,
         "run_dir": str(task.run_dir.resolve()),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -212,6 +212,7 @@ def _report(source: Path, out: Path, color_by: str | None = None) -> None:
                 "metrics": section.similarity,
                 "color_by": section.color_by,
                 "max_trials": section.analysis_settings().max_trials,
+                "seed": section.seed,
             }
             if section.complexity is not None:
                 mechanisms["complexity"] = (

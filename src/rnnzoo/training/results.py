@@ -63,6 +63,9 @@ COLUMNS = (
     ("spectral_radius", "REAL"),
     ("lyapunov_exponent_per_s", "REAL"),
     ("latent_fit", "TEXT"),  # JSON: nodes -> {embedding_r2, subspace_r2, output_r2}
+    # added for stage sequences (rnnzoo.bench.stages); NULL for plain runs
+    ("sequence_label", "TEXT"),
+    ("stage_performance", "TEXT"),  # JSON: per stage {stage, status, steps, performance, ...}
 )
 NAMES = tuple(name for name, _ in COLUMNS)
 BUSY_TIMEOUT_MS = 60_000

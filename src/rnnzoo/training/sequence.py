@@ -33,7 +33,9 @@ def _task_name(config: RunConfig) -> str:
     return str(config.task.get("task", "compose"))
 
 
-def _check_sequence(configs: Sequence[RunConfig]) -> None:
+def check_sequence(configs: Sequence[RunConfig]) -> None:
+    """Raise `InvalidParameterError` unless every stage builds the same network (model) for
+    tasks of the same input/output sizes and ``dt_ms``."""
     if len(configs) < 1:
         raise InvalidParameterError("'configs' must hold at least one stage")
     first = configs[0]
@@ -74,7 +76,7 @@ def train_sequence(
     is ``out/results.sqlite`` (one row per stage).
     """
     configs = list(configs)
-    _check_sequence(configs)
+    check_sequence(configs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     net = None
@@ -123,4 +125,4 @@ def train_sequence(
     return record
 
 
-__all__ = ["train_sequence"]
+__all__ = ["check_sequence", "train_sequence"]
