@@ -167,12 +167,14 @@ def test_report_columns_equal_direct_analysis(analysed, tmp_path):
     cli("bench", "report", str(sweep_file), "--out", str(tmp_path / "report"))
     with open(tmp_path / "report" / "complexity.csv") as f:
         (task_row,) = list(csv.DictReader(f))
+    learnt = [d for d, row in zip(direct, _rows(analysed), strict=True) if row["reached_criterion"]]
+    assert learnt, "the tiny sweep's networks should reach their target"
     expected_sizes = [
         min((n for n in (2, 3) if d["fits"][n].embedding_r2 >= threshold), default=None)
-        for d in direct
+        for d in learnt
     ]
     assert json.loads(task_row["latent_sizes"]) == expected_sizes
-    assert float(task_row["median_fixed_points"]) == np.median([d["n_fixed"] for d in direct])
+    assert float(task_row["median_fixed_points"]) == np.median([d["n_fixed"] for d in learnt])
     with open(tmp_path / "report" / "mechanisms.csv") as f:
         (cell,) = list(csv.DictReader(f))
     assert cell["networks"] == "2"
@@ -244,6 +246,7 @@ def _complexity_row(task: str, fits: dict[int, float], n_fixed: int, pr: float) 
         "latent_fit": json.dumps(latent),
         "n_fixed_points": n_fixed,
         "participation_ratio": pr,
+        "reached_criterion": 1,
     }
 
 
@@ -258,17 +261,22 @@ def test_complexity_ranks_tasks_by_smallest_fitting_circuit():
         _complexity_row("middle", {1: 0.6, 2: 0.71, 3: 0.9}, 5, 3.0),
         _complexity_row("middle_more_points", {1: 0.6, 2: 0.72, 3: 0.9}, 8, 2.5),
         {**_complexity_row("easy", {1: 0.0}, 1, 1.0), "analysis_status": "failed"},
+        {**_complexity_row("easy", {1: 0.1}, 1, 1.0), "reached_criterion": 0},
+        {**_complexity_row("untrained", {1: 0.99}, 1, 1.0), "reached_criterion": 0},
     ]
     ranked = task_complexity(rows, "embedding_r2", 0.7)
-    assert [t.task for t in ranked] == ["easy", "middle", "middle_more_points", "hard"]
-    hard = ranked[-1]
+    order = ["easy", "middle", "middle_more_points", "hard", "untrained"]
+    assert [t.task for t in ranked] == order
+    hard = ranked[3]
     assert hard.latent_sizes == (None, 2, None) and hard.explained == 1
     assert hard.median_fixed_points == 9 and hard.participation_ratio == pytest.approx(5.0)
     assert hard.mean_fit[3] == pytest.approx((0.6 + 0.8 + 0.65) / 3)
-    assert ranked[0].networks == 1  # the failed analysis is not counted
+    assert (ranked[0].networks, ranked[0].analysed) == (1, 2)  # failed analysis not counted
+    assert (ranked[-1].networks, ranked[-1].analysed) == (0, 1)  # below its target
     text = complexity_table(ranked, "embedding_r2", 0.7)
-    assert "| 4 | hard | 3 | > 3 | 1/3 | -, 2, - | 1-3 |" in text
-    assert "| 1 | easy | 1 | 1 | 1/1 | 1 | 1-3 |" in text
+    assert "| 4 | hard | 3/3 | > 3 | 1/3 | -, 2, - | 1-3 |" in text
+    assert "| 1 | easy | 1/2 | 1 | 1/1 | 1 | 1-3 |" in text
+    assert "| - | untrained | 0/1 | not learnt | - |" in text
 
 
 def test_complexity_needs_latent_sizes(tmp_path):

@@ -5,11 +5,14 @@ ranking of the tasks.
 A network's *latent size* is the smallest fitted number of nodes whose fit (the section's
 ``complexity.metric``, an R^2 of `rnnzoo.analysis.latent_circuit`) reaches
 ``complexity.threshold``; a network none of whose fitted sizes reaches it has no size (shown
-"> largest fitted", ranked above every size).  Per task (every analysed network of the task,
-over models and columns): the median latent size, how many networks have one, the mean fit
+"> largest fitted", ranked above every size).  Only networks that reached their target
+(the task's criterion unless the sweep sets another) count: an untrained network's mechanism
+says nothing of the task.  Per task (those networks, over models and columns): the median
+latent size, how many networks have one, the mean fit
 per size, the median fixed-point count and the mean participation ratio.  The ranking sorts
 by median latent size, then median fixed-point count, then participation ratio (ascending:
-rank 1 is the simplest task).
+rank 1 is the simplest task); tasks none of whose networks reached the target come last,
+unranked.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from rnnzoo.bench.report import _label, write_csv
 
 @dataclass(frozen=True)
 class TaskComplexity:
-    """One task's analysed networks: latent size per network (None: no fitted size reaches
+    """One task's analysed networks at the target (``networks`` of ``analysed``): latent size
+    per network (None: no fitted size reaches
     the threshold), the smallest and largest fitted sizes (sizes below the task's channel
     count cannot be fitted), mean fit per size, median fixed points, mean
     participation ratio."""
 
     task: str
     networks: int
+    analysed: int
     latent_sizes: tuple[int | None, ...]
     smallest_fitted: int
     largest_fitted: int
@@ -54,8 +59,9 @@ class TaskComplexity:
         """Networks with a latent size (some fitted size reaches the threshold)."""
         return sum(n is not None for n in self.latent_sizes)
 
-    def sort_key(self) -> tuple[float, float, float]:
+    def sort_key(self) -> tuple[bool, float, float, float]:
         return (
+            self.networks == 0,
             self.median_latent_size,
             math.inf if self.median_fixed_points is None else self.median_fixed_points,
             math.inf if self.participation_ratio is None else self.participation_ratio,
@@ -81,7 +87,8 @@ def task_complexity(
         if row.get("analysis_status") == "done":
             by_task.setdefault(_label(row, "task"), []).append(row)
     result = []
-    for task, group in by_task.items():
+    for task, analysed in by_task.items():
+        group = [r for r in analysed if r.get("reached_criterion")]
         fits = [_fits(r, metric) for r in group]
         sizes = sorted({n for f in fits for n in f})
         fixed = [r["n_fixed_points"] for r in group if r.get("n_fixed_points") is not None]
@@ -92,6 +99,7 @@ def task_complexity(
             TaskComplexity(
                 task=task,
                 networks=len(group),
+                analysed=len(analysed),
                 latent_sizes=tuple(latent_size(f, threshold) for f in fits),
                 smallest_fitted=min(sizes, default=0),
                 largest_fitted=max(sizes, default=0),
@@ -118,22 +126,28 @@ def complexity_table(ranked: list[TaskComplexity], metric: str, threshold: float
         "",
         f"- Latent size of a network: the smallest fitted number of nodes whose {metric} reaches "
         f"{threshold:g}; '> n' when none of the fitted sizes (up to n) does.",
+        "- Only networks at their target count (networks: at the target / analysed); tasks "
+        "without one are listed last, unranked.",
         "- Ranked by median latent size, then median fixed-point count, then participation "
         "ratio (rank 1: simplest).",
         "- Fitted sizes: the numbers of nodes fitted; a latent circuit has at least one node "
         "per input channel of the task (after pooling rings), so smaller sizes are skipped.",
         "",
-        "| Rank | Task | Networks | Median latent size | Explained networks | Latent sizes "
+        "| Rank | Task | Networks (at target/analysed) | Median latent size | Explained networks | Latent sizes "
         f"| Fitted sizes | Mean {metric} per size | Median fixed points | Participation ratio |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for rank, t in enumerate(ranked, start=1):
+        if t.networks == 0:
+            lines.append(f"| - | {t.task} | 0/{t.analysed} | not learnt |" + " - |" * 6)
+            continue
         sizes = ", ".join("-" if n is None else str(n) for n in t.latent_sizes)
         fit = ", ".join(f"{n}: {v:.2f}" for n, v in t.mean_fit.items()) or "-"
         fixed = "-" if t.median_fixed_points is None else f"{t.median_fixed_points:g}"
         ratio = "-" if t.participation_ratio is None else f"{t.participation_ratio:.3g}"
         lines.append(
-            f"| {rank} | {t.task} | {t.networks} | {_size_text(t.median_latent_size, t.largest_fitted)} "
+            f"| {rank} | {t.task} | {t.networks}/{t.analysed} "
+            f"| {_size_text(t.median_latent_size, t.largest_fitted)} "
             f"| {t.explained}/{t.networks} | {sizes} | {t.smallest_fitted}-{t.largest_fitted} "
             f"| {fit} | {fixed} | {ratio} |"
         )
@@ -155,10 +169,13 @@ def write_complexity(
         paths["complexity.csv"],
         [
             {
-                "rank": rank,
+                "rank": rank if t.networks else None,
                 "task": t.task,
                 "networks": t.networks,
-                "median_latent_size": _size_text(t.median_latent_size, t.largest_fitted),
+                "analysed": t.analysed,
+                "median_latent_size": _size_text(t.median_latent_size, t.largest_fitted)
+                if t.networks
+                else "not learnt",
                 "explained_networks": t.explained,
                 "latent_sizes": json.dumps(list(t.latent_sizes)),
                 "smallest_fitted": t.smallest_fitted,
@@ -173,6 +190,7 @@ def write_complexity(
             "rank",
             "task",
             "networks",
+            "analysed",
             "median_latent_size",
             "explained_networks",
             "latent_sizes",
