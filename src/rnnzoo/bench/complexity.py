@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from rnnzoo._atomic import atomic_path
+from rnnzoo.bench.mechanism_report import analysed_rows
 from rnnzoo.bench.report import _label, write_csv
 
 
@@ -83,9 +84,8 @@ def task_complexity(
 ) -> list[TaskComplexity]:
     """Per task label (first-seen order) the complexity of its analysed ``rows``."""
     by_task: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        if row.get("analysis_status") == "done":
-            by_task.setdefault(_label(row, "task"), []).append(row)
+    for row in analysed_rows(rows):
+        by_task.setdefault(_label(row, "task"), []).append(row)
     result = []
     for task, analysed in by_task.items():
         group = [r for r in analysed if r.get("reached_criterion")]

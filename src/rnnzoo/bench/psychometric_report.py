@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnzoo.bench.mechanism_report import _flat, analysed_rows
 from rnnzoo.bench.report import _label, _pyplot, _save, column_labels, write_csv
 
 FIELDS = ["task", "model", "column", "seed", "condition", "value", "n_trials", "performance"]
@@ -24,16 +25,17 @@ FIELDS = ["task", "model", "column", "seed", "condition", "value", "n_trials", "
 
 def _curve(row: dict[str, Any]) -> dict[str, Any] | None:
     path = Path(row.get("analysis_dir") or "") / "psychometric.json"
-    if row.get("analysis_status") != "done" or not path.is_file():
+    if not path.is_file():
         return None
     return json.loads(path.read_text()).get("curve")
 
 
 def psychometric_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per analysed network with a curve and per condition value (see module)."""
+    """One record per analysed network with a curve and per condition value (see module;
+    ``choices`` as a dict, choice name -> fraction)."""
     column = column_labels(rows)
     records = []
-    for row in rows:
+    for row in analysed_rows(rows):
         curve = _curve(row)
         if curve is None:
             continue
@@ -48,8 +50,8 @@ def psychometric_records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "value": value,
                     "n_trials": curve["n_trials"][i],
                     "performance": curve["performance"][i],
-                    "choices": json.dumps(
-                        dict(zip(curve["choices"], curve["choice_fraction"][i], strict=True))
+                    "choices": dict(
+                        zip(curve["choices"], curve["choice_fraction"][i], strict=True)
                     ),
                 }
             )
@@ -72,7 +74,7 @@ def plot_psychometric(records: list[dict[str, Any]], path: Path) -> Path:
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.6), squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
         mine = [r for r in records if r["task"] == task]
-        choice, ylabel = plotted_quantity(list(json.loads(mine[0]["choices"])))
+        choice, ylabel = plotted_quantity(list(mine[0]["choices"]))
         cells = list(dict.fromkeys((r["model"], r["column"]) for r in mine))
         for j, cell in enumerate(cells):
             points = [r for r in mine if (r["model"], r["column"]) == cell]
@@ -80,7 +82,7 @@ def plot_psychometric(records: list[dict[str, Any]], path: Path) -> Path:
             y = [
                 np.mean(
                     [
-                        r["performance"] if choice is None else json.loads(r["choices"])[choice]
+                        r["performance"] if choice is None else r["choices"][choice]
                         for r in points
                         if r["value"] == v
                     ]
@@ -99,7 +101,7 @@ def write_psychometric(rows: list[dict[str, Any]], out: Path) -> dict[str, Path]
     if not records:
         return {}
     csv_path = out / "psychometric.csv"
-    write_csv(csv_path, records, [*FIELDS, "choices"])
+    write_csv(csv_path, [_flat(r) for r in records], [*FIELDS, "choices"])
     return {
         csv_path.name: csv_path,
         "psychometric.png": plot_psychometric(records, out / "psychometric.png"),
