@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from murray_reference import positive_int, target_of
 from rnnzoo.models import make_model
 from rnnzoo.models.base import seeded_generator
 from rnnzoo.tasks.batch import TrialBatch
@@ -371,8 +372,7 @@ def rflo_authors(args: argparse.Namespace) -> None:
         "lr": lr,
         "loss": "0.5 * mean squared error over the trial (the notebook's)",
     }
-    phase = 2 * np.pi * np.arange(period) / period
-    target = (np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(4 * phase))[:, None, None]
+    target = target_of(period)[:, None]
     inputs = np.zeros((period, 1, 1))
     inputs[:10] = 1.0
     batch = batch_of(inputs, target, np.ones_like(target), 1.0)
@@ -614,7 +614,7 @@ def main() -> None:
     )
     parser.add_argument("--lr", type=float, default=3e-3, help="learning rate (rflo, eprop)")
     parser.add_argument(
-        "--period-tau", type=int, default=20, help="target period in tau (rflo_authors)"
+        "--period-tau", type=positive_int, default=20, help="target period in tau (rflo_authors)"
     )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnzoo._atomic import atomic_path
+
 
 def notebook_rnn_class(path: Path) -> type:
     """The ``RNN`` class of the notebook's first code cell (IPython magics dropped)."""
@@ -70,18 +72,39 @@ def run_seed(rnn: type, args: argparse.Namespace, seed: int) -> dict[str, Any]:
     return row
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _seed_range(text: str) -> tuple[int, int]:
+    """ "A-B" -> (A, B) with 0 <= A <= B."""
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > int(parts[1]):
+        raise argparse.ArgumentTypeError(f"--seeds must be A-B with 0 <= A <= B, got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook", type=Path, help="path of rflo-learning's RFLO_Example.ipynb")
-    parser.add_argument("--n-rec", type=int, default=30, help="recurrent units (paper Fig. 2: 30)")
-    parser.add_argument("--period", type=int, default=200, help="steps per period = per trial")
+    parser.add_argument(
+        "--n-rec", type=positive_int, default=30, help="recurrent units (paper Fig. 2: 30)"
+    )
+    parser.add_argument(
+        "--period", type=positive_int, default=200, help="steps per period = per trial"
+    )
     parser.add_argument("--tau", type=float, default=10.0, help="time constant in steps")
-    parser.add_argument("--trials", type=int, default=10000, help="training trials (notebook)")
+    parser.add_argument(
+        "--trials", type=positive_int, default=10000, help="training trials (notebook)"
+    )
     parser.add_argument("--eta", type=float, default=0.03, help="learning rate of w_rec, w_out")
-    parser.add_argument("--seeds", default="0-8", help="A-B: seeds A to B")
+    parser.add_argument("--seeds", type=_seed_range, default="0-8", help="A-B: seeds A to B")
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
     args = parser.parse_args()
-    first, last = (int(s) for s in args.seeds.split("-"))
+    first, last = args.seeds
     rnn = notebook_rnn_class(args.notebook)
     rows = []
     for seed in range(first, last + 1):
@@ -99,7 +122,8 @@ def main() -> None:
             "seeds": rows,
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        with atomic_path(args.out) as tmp:  # rewritten after every seed, never half-written
+            Path(tmp).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
