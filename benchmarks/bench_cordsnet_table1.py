@@ -6,7 +6,7 @@ Fashion-MNIST; then the noise robustness of the staged network against its stage
 Run by hand (not in CI), with nice on a shared machine::
 
     PYTHONPATH=src nice -n 10 .venv/bin/python benchmarks/bench_cordsnet_table1.py \
-        [--out docs/benchmarks/cordsnet_table1] [--small | --quick]
+        [--out docs/benchmarks/cordsnet_table1] [--small | --quick] [--seed S]
 
 ``--small`` is the version that fits about 15 minutes of a shared 2-core CPU: the same network,
 task and optimiser, fewer steps in every stage (``SMALL``), the first 1,000 test images and
@@ -89,7 +89,7 @@ SCALES = {  # stage overrides, fine-tuning steps, test images, robustness images
 }
 
 
-def config(init: str, steps: int, scale: str) -> Any:
+def config(init: str, steps: int, scale: str, seed: int = 0) -> Any:
     overrides, _, test_size, _, eval_every = SCALES[scale]
     options = {**NETWORK, "init": init}
     if init == "staged":
@@ -99,7 +99,7 @@ def config(init: str, steps: int, scale: str) -> Any:
         {
             "task": {"task": "image_classification", "version": "vanilla", "params": params},
             "model": {"kind": "cordsnet", "options": options},
-            "train": {**TRAIN, "max_steps": steps, "eval_every": eval_every},
+            "train": {**TRAIN, "max_steps": steps, "eval_every": eval_every, "seed": seed},
         }
     )
 
@@ -166,6 +166,19 @@ def evaluate(runs: Path, out: Path, n_test: int, n_robustness: int, names: list[
     print(json.dumps(result, indent=2))
 
 
+def _seed(text: str) -> int:
+    """argparse type: a seed in [0, MAX_SEED], refused in one line otherwise."""
+    from rnnzoo.tasks.seeding import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, {MAX_SEED}]; got {text!r}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/cordsnet_table1"))
@@ -178,6 +191,12 @@ def main() -> None:
     scale = parser.add_mutually_exclusive_group()
     scale.add_argument("--small", action="store_true", help="the ~15-minute CPU version")
     scale.add_argument("--quick", action="store_true", help="a smoke test of the script")
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        help="seed of both runs' weights, trials and noise (one Table 1 replicate per seed)",
+    )
     parser.add_argument(
         "--evaluate",
         type=int,
@@ -207,15 +226,20 @@ def main() -> None:
         shutil.rmtree(runs)
     runs.mkdir(parents=True)
     tick = time.perf_counter()
-    staged = train(config("staged", fine_tune, scale_name), runs / "staged", progress=False)
+    staged = train(
+        config("staged", fine_tune, scale_name, args.seed), runs / "staged", progress=False
+    )
     stages = json.loads((runs / "staged" / "stages" / "stages.json").read_text())["stages"]
     per_step = stages["3_linear"]["wall_clock_s"] / stages["3_linear"]["steps"]
     rnn_steps = sum(stages[s]["steps"] for s in ("3_linear", "4_anneal")) + staged.steps
     feedforward_s = stages["1_cnn"]["wall_clock_s"] + stages["2_steady_state"]["wall_clock_s"]
     control_steps = round(feedforward_s / per_step) + rnn_steps
-    direct = train(config("random", control_steps, scale_name), runs / "direct", progress=False)
+    direct = train(
+        config("random", control_steps, scale_name, args.seed), runs / "direct", progress=False
+    )
     result = {
         "scale": scale_name,
+        "seed": args.seed,
         "task": {**TASK_PARAMS, "test_size": test_size},
         "network": NETWORK,
         "stages": {**STAGES, **overrides},
