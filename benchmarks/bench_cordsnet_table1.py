@@ -167,16 +167,14 @@ def evaluate(runs: Path, out: Path, n_test: int, n_robustness: int, names: list[
 
 
 def _seed(text: str) -> int:
-    """argparse type: a seed in [0, MAX_SEED], refused in one line otherwise."""
-    from rnnzoo.tasks.seeding import MAX_SEED
+    """argparse type: ``rnnzoo.tasks.seeding.check_seed``'s rule, refused in one line."""
+    from rnnzoo.errors import InvalidParameterError
+    from rnnzoo.tasks.seeding import check_seed
 
     try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be an integer in [0, {MAX_SEED}]; got {text!r}")
-    return value
+        return check_seed(int(text) if text.isdigit() else text)
+    except InvalidParameterError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main() -> None:
