@@ -12,7 +12,9 @@ trials/s and generated trial-steps/s.  Where neurogym has an equivalent task, a 
 interpreter with neurogym installed (it pins an older NumPy, so it lives in its own
 virtualenv: ``bash benchmarks/setup_neurogym.sh``) times ``neurogym.Dataset`` producing the
 same number of trials of the same duration, in the same
-run, and the table shows the ratio.
+run, and the table shows the ratio.  A third rnnzoo column times the training path with
+``noise_on_device``: ``generate(256, seed, defer_noise=True)`` and the inputs moved to
+``--noise-device`` with the noise drawn there (`rnnzoo.training.device_noise.input_tensor`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 from rnnzoo import tasks
+from rnnzoo.errors import InvalidParameterError
+from rnnzoo.training.device_noise import input_tensor
 
 # rnnzoo task -> (neurogym env id, env kwargs that give the same number of input channels)
 NEUROGYM_EQUIVALENTS = {
@@ -34,12 +40,26 @@ NEUROGYM_EQUIVALENTS = {
 }
 
 
-def time_ours(task: tasks.Task, batch_size: int, repeats: int) -> dict:
-    task.generate(batch_size, 0)  # warm-up
+def time_ours(
+    task: tasks.Task, batch_size: int, repeats: int, noise_device: str | None = None
+) -> dict:
+    """Best and median CPU seconds of ``task.generate(batch_size, seed)``; with
+    ``noise_device``, of the deferred batch and its noisy inputs on that device."""
+
+    def generate(seed: int):
+        if noise_device is None:
+            return task.generate(batch_size, seed)
+        batch = task.generate(batch_size, seed, defer_noise=True)
+        inputs = input_tensor(batch, noise_device)
+        if inputs.is_cuda:
+            torch.cuda.synchronize()
+        return batch
+
+    generate(0)  # warm-up
     times = []
     for k in range(repeats):
         start = time.process_time()
-        batch = task.generate(batch_size, k + 1)
+        batch = generate(k + 1)
         times.append(time.process_time() - start)
     steps = int(batch.lengths.sum())
     return {
@@ -77,12 +97,18 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
     parser.add_argument("--tasks", nargs="+", default=None, help="only these tasks (default: all)")
+    parser.add_argument(
+        "--noise-device", default="cpu", help="device of the noise-on-device column (cpu, cuda)"
+    )
     args = parser.parse_args()
+    torch.set_num_threads(1)
 
     rows = [
         "| task | dt (ms) | T (steps) | mean trial (ms) | rnnzoo ms/batch | rnnzoo trials/s | "
-        "rnnzoo ms/batch, no noise | neurogym ms/batch | speed-up | speed-up, no noise |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"rnnzoo ms/batch, no noise | rnnzoo ms/batch, noise on {args.noise_device} | "
+        "neurogym ms/batch | speed-up | speed-up, no noise | "
+        f"speed-up, noise on {args.noise_device} |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in args.tasks or tasks.task_names():
         for dt in args.dt:
@@ -95,7 +121,12 @@ def main() -> None:
             quiet = time_ours(
                 tasks.make(name, dt_ms=dt, add_noise=False), args.batch_size, args.repeats
             )
-            ng_cell, ratio_cell, quiet_ratio_cell = "", "", ""
+            try:
+                on_device = time_ours(task, args.batch_size, args.repeats, args.noise_device)
+                device_cell = f"{1e3 * on_device['best_s']:.2f}"
+            except InvalidParameterError:  # a composition draws its noise on the host
+                on_device, device_cell = None, ""
+            ng_cell, ratio_cell, quiet_ratio_cell, device_ratio_cell = "", "", "", ""
             if args.neurogym_python and name in NEUROGYM_EQUIVALENTS:
                 trial_steps = round(ours["mean_trial_ms"] / dt)
                 ng = time_neurogym(
@@ -109,10 +140,13 @@ def main() -> None:
                 ng_cell = f"{1e3 * ng['best_s']:.1f} ({NEUROGYM_EQUIVALENTS[name][0]})"
                 ratio_cell = f"{ng['best_s'] / ours['best_s']:.1f}x"
                 quiet_ratio_cell = f"{ng['best_s'] / quiet['best_s']:.1f}x"
+                if on_device is not None:
+                    device_ratio_cell = f"{ng['best_s'] / on_device['best_s']:.1f}x"
             rows.append(
                 f"| {name} | {dt:g} | {ours['n_steps']} | {ours['mean_trial_ms']:.0f} | "
                 f"{1e3 * ours['best_s']:.2f} | {args.batch_size / ours['best_s']:,.0f} | "
-                f"{1e3 * quiet['best_s']:.2f} | {ng_cell} | {ratio_cell} | {quiet_ratio_cell} |"
+                f"{1e3 * quiet['best_s']:.2f} | {device_cell} | {ng_cell} | "
+                f"{ratio_cell} | {quiet_ratio_cell} | {device_ratio_cell} |"
             )
             print(rows[-1], flush=True)
     table = "\n".join(rows)

@@ -50,6 +50,7 @@ def _check_target(path: str | os.PathLike[str]) -> Path:
 def save_batch(batch: TrialBatch, path: str | os.PathLike[str], **provenance: Any) -> Path:
     """Write ``batch`` to ``path`` atomically; ``provenance`` (seed, split, ...) goes to attributes."""
     path = _check_target(path)
+    batch.require_noise_drawn("save")
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         for name in ("inputs", "targets", "weights"):
             f.create_dataset(

@@ -22,7 +22,7 @@ import numpy as np
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.batch import TrialBatch
-from rnnzoo.tasks.noise import input_noise
+from rnnzoo.tasks.noise import deferred_noise, input_noise
 from rnnzoo.tasks.params import TaskParams, constraint_text, validate_params
 from rnnzoo.tasks.recommended import Recommended
 from rnnzoo.tasks.seeding import check_batch_size, generators
@@ -259,6 +259,7 @@ class Task:
         *,
         split: str = "train",
         index: int = 0,
+        defer_noise: bool = False,
     ) -> TrialBatch:
         """Draw ``batch_size`` independent trials.
 
@@ -272,6 +273,10 @@ class Task:
         split : {"train", "validation", "test"}
         index : int
             Batch number within the stream (batch k never depends on batches before it).
+        defer_noise : bool
+            Leave the input noise out of ``inputs`` and attach it as ``input_noise`` (an
+            `InputNoise` with a seed from the batch's noise stream), for the trainer to draw on
+            the training device (``TrainConfig.noise_on_device``).  The trials are the same.
 
         Returns
         -------
@@ -281,7 +286,7 @@ class Task:
         batch_size = check_batch_size(batch_size)
         draws, noise = generators(seed, split, index)
         conditions = self.sample_split_conditions(draws, batch_size, split)
-        return self._with_noise(self.build(conditions), noise)
+        return self._with_noise(self.build(conditions), noise, defer_noise)
 
     def sample_split_conditions(
         self, rng: np.random.Generator, batch_size: int, split: str
@@ -390,10 +395,15 @@ class Task:
             stimuli=None if stimuli is None else np.ascontiguousarray(stimuli, dtype=np.float32),
         )
 
-    def _with_noise(self, batch: TrialBatch, rng: np.random.Generator) -> TrialBatch:
+    def _with_noise(
+        self, batch: TrialBatch, rng: np.random.Generator, defer: bool = False
+    ) -> TrialBatch:
         p = self.params
         if not p.add_noise or p.input_noise_std == 0:
             return batch
+        if defer:
+            owed = deferred_noise(rng, p.input_noise_std, p.noise_decay_ms, p.dt_ms)
+            return replace(batch, input_noise=owed)
         noise = input_noise(rng, batch.inputs.shape, p.input_noise_std, p.noise_decay_ms, p.dt_ms)
         np.copyto(noise, 0.0, where=~batch.valid[:, :, None])
         noise += batch.inputs

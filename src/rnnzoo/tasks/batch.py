@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from rnnzoo.errors import InvalidParameterError
+from rnnzoo.tasks.noise import InputNoise
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +33,8 @@ class TrialBatch:
         ``inputs[t, b, k]`` is the contrast (0 = off, 1 = as stored) with which image k of
         trial b is shown at step t; networks that see images build their drive from both
         (`rnnzoo.models.cordsnet`).  The other input channels are ordinary inputs.
+    input_noise : None, or the `InputNoise` still to be added to ``inputs`` (a batch generated
+        with ``defer_noise=True``; ``inputs`` are then noise-free).
     """
 
     inputs: np.ndarray
@@ -45,6 +48,7 @@ class TrialBatch:
     dt_ms: float
     config: dict[str, Any] = field(default_factory=dict)
     stimuli: np.ndarray | None = None
+    input_noise: InputNoise | None = None
 
     def __post_init__(self) -> None:
         n_steps, batch_size = self.inputs.shape[:2]
@@ -104,6 +108,7 @@ class TrialBatch:
 
     def select(self, index: np.ndarray | slice | list[int]) -> TrialBatch:
         """A new batch with the trials ``index`` (trimmed to their longest length)."""
+        self.require_noise_drawn("select")
         lengths = self.lengths[index]
         n_steps = int(lengths.max()) if len(lengths) else 0
         return TrialBatch(
@@ -119,6 +124,15 @@ class TrialBatch:
             config=self.config,
             stimuli=None if self.stimuli is None else self.stimuli[index],
         )
+
+    def require_noise_drawn(self, action: str) -> None:
+        """Raise when the batch's input noise is still deferred (``action`` names what needed
+        the noisy inputs)."""
+        if self.input_noise is not None:
+            raise InvalidParameterError(
+                f"cannot {action} a batch whose input noise is deferred (defer_noise=True): "
+                "its noise is drawn where it is consumed; generate it with defer_noise=False"
+            )
 
     def equals(self, other: TrialBatch) -> bool:
         """True when every array is bit-identical and the names and config agree."""
@@ -146,4 +160,5 @@ class TrialBatch:
             and self.input_names == other.input_names
             and self.output_names == other.output_names
             and self.dt_ms == other.dt_ms
+            and self.input_noise == other.input_noise
         )

@@ -216,8 +216,15 @@ class MultiTask:
         *,
         split: str = "train",
         index: int = 0,
+        defer_noise: bool = False,
     ) -> TrialBatch:
-        """Draw a mixed batch (see the module docstring); same contract as `Task.generate`."""
+        """Draw a mixed batch (see the module docstring); same contract as `Task.generate`,
+        except that compositions draw their noise per task on the host (no ``defer_noise``)."""
+        if defer_noise:
+            raise InvalidParameterError(
+                "'defer_noise' is not available for compositions: each task's noise is drawn "
+                "on the host with its own parameters"
+            )
         batch_size = check_batch_size(batch_size)
         draws, noise = generators(seed, split, index)
         if self.mode == "parallel":

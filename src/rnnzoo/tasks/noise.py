@@ -5,11 +5,47 @@ OU (``noise_decay_ms = tau > 0``): x_0 ~ N(0, s^2), x_{t+1} = a x_t + s sqrt(1 -
 a = exp(-dt/tau); the exact discretisation, so the stationary std is ``noise_scale`` and the
 autocorrelation at lag k steps is exp(-k dt / tau) for any dt.
 Noise is added to every input channel on the steps of each trial, never on padding.
+
+A batch generated with ``defer_noise=True`` carries its noise as an `InputNoise` instead of in
+its inputs: the law above with a 63-bit seed drawn from the batch's noise stream, so that it is
+drawn where the network consumes it (``rnnzoo.training.device_noise``, torch's generator on the
+training device).  The same (seed, split, index) gives the same deferred seed, but not the same
+numbers as the NumPy draw.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+NOISE_SEED_LIMIT = 2**63  # deferred seeds are integers in [0, 2**63)
+
+
+@dataclass(frozen=True)
+class InputNoise:
+    """Input noise a batch still owes, to be drawn where it is consumed.
+
+    Attributes
+    ----------
+    seed : int in [0, 2**63), drawn from the batch's noise stream.
+    std : stationary standard deviation (input units).
+    decay_ms : OU time constant in ms (0 = white).
+    dt_ms : sampling period in ms.
+    """
+
+    seed: int
+    std: float
+    decay_ms: float
+    dt_ms: float
+
+
+def deferred_noise(
+    rng: np.random.Generator, std: float, decay_ms: float, dt_ms: float
+) -> InputNoise:
+    """The `InputNoise` of a batch whose noise stream is ``rng`` (one draw from it)."""
+    seed = int(rng.integers(0, NOISE_SEED_LIMIT, dtype=np.int64))
+    return InputNoise(seed=seed, std=float(std), decay_ms=float(decay_ms), dt_ms=float(dt_ms))
 
 
 def input_noise(

@@ -120,6 +120,11 @@ class TrainConfig(BaseModel):
     )
     seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of weights, trials and network noise")
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="where to train")
+    noise_on_device: bool = Field(
+        False,
+        description="draw the training batches' input noise with torch on the training device "
+        "(same law, seeded by the batch; other numbers than the host's NumPy draw)",
+    )
     curriculum: tuple[Ramp, ...] = Field(
         (), description="task parameters ramped over training (see rnnzoo.training.curriculum)"
     )

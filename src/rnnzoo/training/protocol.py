@@ -26,6 +26,7 @@ from torch import Tensor
 
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.models import Network
+from rnnzoo.training.device_noise import input_tensor
 
 
 def network_kwargs(batch: Any, device: torch.device | str) -> dict[str, Tensor]:
@@ -49,7 +50,7 @@ def protocol_outputs(
 ) -> tuple[Tensor, Tensor]:
     """Outputs (T, [M,] B, O) of ``net`` on ``batch`` and the task's state penalty per member
     (M,) (zeros without one)."""
-    inputs = torch.from_numpy(batch.inputs).to(device)
+    inputs = input_tensor(batch, device)
     extra = network_kwargs(batch, device)
     spec = getattr(task, "state_penalty", None)
     zeros = torch.zeros(net.n_models, device=device)

@@ -7,7 +7,9 @@ members (and each member's), per-member performance, members that stopped learni
 (`rnnzoo.training.diagnostics`) and, for compositions, the performance on each task.  A member
 that diverges stops alone (`rnnzoo.training.divergence`) while the others go on.
 
-Determinism: training batch k is ``task.generate(B, seed, split="train", index=k)``, evaluation
+Determinism: training batch k is ``task.generate(B, seed, split="train", index=k)`` (with
+``defer_noise=True`` under ``noise_on_device``: its input noise is drawn on the training device
+from the batch's noise seed, `rnnzoo.training.device_noise`), evaluation
 j is ``task.generate(B_eval, seed, split="validation", index=j)`` with network noise from its own
 generator, and the training noise generator's state and the rule's state (optimiser, RLS
 matrices, baselines, generators) are saved in every checkpoint.  A resumed run therefore
@@ -54,6 +56,7 @@ from rnnzoo.training.build import (
 from rnnzoo.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rnnzoo.training.config import RunConfig
 from rnnzoo.training.curriculum import Curriculum
+from rnnzoo.training.device_noise import check_deferrable
 from rnnzoo.training.diagnostics import stalled_members
 from rnnzoo.training.divergence import MemberFreeze, bad_members, explain, loss_reason
 from rnnzoo.training.evaluation import evaluate_network
@@ -145,6 +148,8 @@ class Trainer:
         self.method = method if method is not None else build_method(config)
         if hasattr(self.method, "check_task"):
             self.method.check_task(self.task)  # e.g. skip points the trials cannot have
+        if self.tc.noise_on_device:
+            check_deferrable(self.view(self.task))
         self.n_models = self.net.n_models
         self.target = target_performance(config, self.task)
         self.progress = True if progress is None else progress
@@ -176,6 +181,15 @@ class Trainer:
         """Per-member training loss (M,) on ``batch`` as the rule runs it (the rule's update
         of this batch is computed too, not applied)."""
         return self.learner.losses(batch, progress)
+
+    def _training_batch(self, task: Any) -> Any:
+        """Training batch ``step`` of ``task`` (its noise deferred to the device when
+        ``noise_on_device``)."""
+        if self.tc.noise_on_device:
+            return task.generate(
+                self.tc.batch_size, self.tc.seed, index=self.step, defer_noise=True
+            )
+        return task.generate(self.tc.batch_size, self.tc.seed, index=self.step)
 
     def current_task(self) -> Any:
         """The task at the current step (the curriculum's, else the configured one), as the
@@ -332,7 +346,7 @@ class Trainer:
                 status = "reached"
             while status != "reached" and self.step < self.tc.max_steps:
                 task = self.current_task()
-                batch = task.generate(self.tc.batch_size, self.tc.seed, index=self.step)
+                batch = self._training_batch(task)
                 loss = self.losses(batch, self._progress_value())
                 if self.initial_loss is None:
                     self.initial_loss = loss.detach().cpu().double().tolist()

@@ -300,7 +300,15 @@ class NeurogymTask(Task):
         seeds = np.arange(N_TEST_TRIALS, dtype=np.int64)
         return self._conditions_of(self._trials(seeds, {}), seeds)
 
-    def generate(self, batch_size: int, seed: Any, *, split: str = "train", index: int = 0):
+    def generate(
+        self,
+        batch_size: int,
+        seed: Any,
+        *,
+        split: str = "train",
+        index: int = 0,
+        defer_noise: bool = False,
+    ):
         """As `Task.generate`; each trial runs once (its conditions are read from the run)."""
         from rnnzoo.tasks.seeding import check_batch_size, generators
 
@@ -309,7 +317,7 @@ class NeurogymTask(Task):
         seeds = draws.integers(0, SEED_LIMIT, size=batch_size, dtype=np.int64)
         trials = self._trials(seeds, {})
         batch = self._assemble(trials, self._conditions_of(trials, seeds))
-        return self._with_noise(batch, noise)
+        return self._with_noise(batch, noise, defer_noise)
 
     def build(self, conditions: dict[str, np.ndarray]) -> TrialBatch:
         seeds = np.asarray(conditions["trial_seed"], dtype=np.int64)

@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 
 from rnnzoo.errors import InvalidParameterError
+from rnnzoo.training.device_noise import input_tensor
 from rnnzoo.training.losses import weight_penalty
 from rnnzoo.training.reward.policy import PolicyTask
 from rnnzoo.training.rules.base import LearnerContext, RuleCard, RuleParams, rule_field
@@ -157,7 +158,7 @@ class A2CLearner(GradientLearner):
         """Play ``batch`` as B episodes per member and return each member's loss (M,)."""
         task = self._task()
         device = self.context.device
-        inputs = torch.from_numpy(batch.inputs).to(device)
+        inputs = input_tensor(batch, device)
         outputs = self.net(inputs, generator=self.context.noise).outputs
         if self.net.config.ensemble is None:
             outputs = outputs.unsqueeze(1)  # (T, M, B, A + 1)

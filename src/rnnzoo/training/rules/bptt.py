@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from rnnzoo.errors import InvalidParameterError
+from rnnzoo.training.device_noise import input_tensor
 from rnnzoo.training.losses import (
     activity_penalty,
     clip_grad_norm_per_member,
@@ -198,9 +199,10 @@ def _needs_states(train: Any) -> bool:
 
 
 def batch_tensors(batch: Any, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """Inputs (T, B, I), targets and weights (T, B, O) of a `TrialBatch` as tensors."""
+    """Inputs (T, B, I), targets and weights (T, B, O) of a `TrialBatch` as tensors (deferred
+    input noise drawn on ``device``)."""
 
     def to(a: np.ndarray) -> Tensor:
         return torch.from_numpy(a).to(device)
 
-    return to(batch.inputs), to(batch.targets), to(batch.weights)
+    return input_tensor(batch, device), to(batch.targets), to(batch.weights)
