@@ -7,32 +7,20 @@ import math
 import numpy as np
 import pytest
 import torch
+from tests.training.test_trainer import TASK
+from tests.training.test_trainer import small as trainer_config
 
 from rnnzoo import tasks
 from rnnzoo.datasets import save_batch
 from rnnzoo.errors import InvalidParameterError
 from rnnzoo.tasks.noise import InputNoise
-from rnnzoo.training import RunConfig, Trainer, train
+from rnnzoo.training import Trainer, train
 from rnnzoo.training.device_noise import draw_noise, input_tensor
-
-TASK = {"task": "flipflop", "params": {"trial_ms": 300.0, "input_end_ms": 250.0}}
 
 
 def small(**train_options):
-    base = {
-        "batch_size": 8,
-        "max_steps": 12,
-        "eval_every": 4,
-        "eval_batch_size": 16,
-        "checkpoint_every": 5,
-        "target_performance": 1.0,
-        "noise_on_device": True,
-    }
-    return RunConfig(
-        task=TASK,
-        model={"kind": "leaky_rate", "options": {"n_hidden": 16}},
-        train={**base, **train_options},
-    )
+    """test_trainer's small flip-flop run, with the noise drawn on the device."""
+    return trainer_config(**{"noise_on_device": True, **train_options})
 
 
 def test_deferred_batches_hold_the_same_trials_and_a_seed_of_the_batch():

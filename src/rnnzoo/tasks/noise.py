@@ -16,6 +16,7 @@ numbers as the NumPy draw.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,12 +57,21 @@ def input_noise(
     dt_ms: float,
 ) -> np.ndarray:
     """Noise of ``shape`` (T, B, I), float32."""
-    xi = rng.standard_normal(shape, dtype=np.float32)
-    if decay_ms > 0 and shape[0] > 1:
-        a = np.float32(np.exp(-dt_ms / decay_ms))
-        b = np.float32(np.sqrt(1.0 - a * a))
-        for t in range(1, shape[0]):
+    xi = correlate_in_time(rng.standard_normal(shape, dtype=np.float32), decay_ms, dt_ms)
+    xi *= np.float32(scale)
+    return xi
+
+
+def correlate_in_time(xi: Any, decay_ms: float, dt_ms: float) -> Any:
+    """Turn white unit-variance noise ``xi`` (T, ...) into the unit-variance OU process of
+    time constant ``decay_ms``, in place along axis 0, and return it (white when
+    ``decay_ms == 0``).  ``xi`` is a NumPy array or a torch tensor; the coefficients are
+    float32 values, as the NumPy draw has always used."""
+    if decay_ms > 0 and xi.shape[0] > 1:
+        a32 = np.float32(np.exp(-dt_ms / decay_ms))
+        b32 = np.float32(np.sqrt(1.0 - a32 * a32))
+        a, b = float(a32), float(b32)  # python floats work on both; NumPy keeps float32
+        for t in range(1, xi.shape[0]):
             xi[t] *= b
             xi[t] += a * xi[t - 1]
-    xi *= np.float32(scale)
     return xi

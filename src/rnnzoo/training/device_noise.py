@@ -10,14 +10,13 @@ work or host synchronisation beyond the noise-free inputs' copy.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from rnnzoo.errors import InvalidParameterError
-from rnnzoo.tasks.noise import InputNoise
+from rnnzoo.tasks.noise import InputNoise, correlate_in_time
 
 
 def input_tensor(batch: Any, device: torch.device | str) -> Tensor:
@@ -41,12 +40,7 @@ def draw_noise(
     generator = torch.Generator(device=device)
     generator.manual_seed(owed.seed)
     xi = torch.randn(shape, generator=generator, dtype=dtype, device=device)
-    if owed.decay_ms > 0 and shape[0] > 1:
-        a = math.exp(-owed.dt_ms / owed.decay_ms)
-        b = math.sqrt(1.0 - a * a)
-        for t in range(1, shape[0]):
-            xi[t].mul_(b).add_(xi[t - 1], alpha=a)
-    xi.mul_(owed.std)
+    correlate_in_time(xi, owed.decay_ms, owed.dt_ms).mul_(owed.std)
     valid = torch.arange(shape[0], device=device)[:, None] < lengths[None, :]
     return xi.mul_(valid.unsqueeze(-1).to(dtype))
 
