@@ -3,17 +3,20 @@
 
 namespace rnnzoo_gates {
 
-// dh: dL/dh in, dL/dh_prev through z out; d = [dr_pre, dz_pre, dhn, dn_pre]
+// dh: dL/dh in, dL/dh_prev through z out; d = [dr_pre, dz_pre, dhn] (the recurrent matmul's
+// operand), dx = [dr_pre, dz_pre, dn_pre] (the drive's gradient)
 template <class T>
-void gru_backward_row(T* dh, const T* saved, const T* h_prev, T* d, int64_t n) {
+void gru_backward_row(T* dh, const T* saved, const T* h_prev, T* d, T* dx, int64_t n) {
   const T *r = saved, *z = saved + n, *nn = saved + 2 * n, *hn = saved + 3 * n;
   for (int64_t k = 0; k < n; ++k) {
     const T g = dh[k];
     const T dn = g * (T(1) - z[k]) * (T(1) - nn[k] * nn[k]);
-    d[3 * n + k] = dn;
+    const T dr = dn * hn[k] * r[k] * (T(1) - r[k]);
+    const T dz = g * (h_prev[k] - nn[k]) * z[k] * (T(1) - z[k]);
+    d[k] = dx[k] = dr;
+    d[n + k] = dx[n + k] = dz;
     d[2 * n + k] = dn * r[k];
-    d[k] = dn * hn[k] * r[k] * (T(1) - r[k]);
-    d[n + k] = g * (h_prev[k] - nn[k]) * z[k] * (T(1) - z[k]);
+    dx[2 * n + k] = dn;
     dh[k] = g * z[k];
   }
 }
@@ -34,7 +37,7 @@ void lstm_backward_row(const T* dh, T* dc, const T* gates, const T* c_prev, cons
 }
 
 #define RNNZOO_INSTANTIATE(T)                                                                  \
-  template void gru_backward_row<T>(T*, const T*, const T*, T*, int64_t);                      \
+  template void gru_backward_row<T>(T*, const T*, const T*, T*, T*, int64_t);                   \
   template void lstm_backward_row<T>(const T*, T*, const T*, const T*, const T*, T*, int64_t);
 RNNZOO_INSTANTIATE(float)
 RNNZOO_INSTANTIATE(double)

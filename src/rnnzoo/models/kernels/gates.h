@@ -7,7 +7,7 @@
 namespace rnnzoo_gates {
 
 template <class T>
-void gru_backward_row(T* dh, const T* saved, const T* h_prev, T* d, int64_t n);
+void gru_backward_row(T* dh, const T* saved, const T* h_prev, T* d, T* dx, int64_t n);
 template <class T>
 void lstm_backward_row(const T* dh, T* dc, const T* gates, const T* c_prev, const T* tc, T* d,
                        int64_t n);

@@ -344,13 +344,15 @@ void each_row(const Tensor& x, F&& f) {
 }
 
 // GRU backward: dh (M, B, N) = dL/dh_t in, dL/dh_{t-1} from the gates' direct path out;
-// d (M, B, 4N) = gradients of [r, z pre-activations, W_hn h + b_hn, n pre-activation]
-void gru_backward_step(Tensor dh, Tensor saved, Tensor h_prev, Tensor d) {
+// d (M, B, 3N) = gradients of [r, z pre-activations, W_hn h + b_hn] (the recurrent matmul's
+// operand), dx (M, B, 3N) = those of [r, z, n pre-activations] (the drive's gradient)
+void gru_backward_step(Tensor dh, Tensor saved, Tensor h_prev, Tensor d, Tensor dx) {
   const int64_t N = dh.size(2);
   AT_DISPATCH_FLOATING_TYPES(dh.scalar_type(), "gru_backward_step", [&] {
-    const Blk<scalar_t> G(dh), S(saved), HP(h_prev), D(d);
+    const Blk<scalar_t> G(dh), S(saved), HP(h_prev), D(d), DX(dx);
     each_row(dh, [&](int64_t m, int64_t b) {
-      rnnzoo_gates::gru_backward_row(G.row(m, b), S.row(m, b), HP.row(m, b), D.row(m, b), N);
+      rnnzoo_gates::gru_backward_row(G.row(m, b), S.row(m, b), HP.row(m, b), D.row(m, b),
+                                     DX.row(m, b), N);
     });
   });
 }
@@ -378,7 +380,8 @@ TORCH_LIBRARY(rnnzoo_fused, m) {
         "Tensor? user, Tensor w_out, Tensor alpha, Tensor[] weights, Tensor(a!) post, "
         "Tensor(b!) grad_h0, int chunk) -> ()",
         &leaky_backward);
-  m.def("gru_backward_step(Tensor(a!) dh, Tensor saved, Tensor h_prev, Tensor(b!) d) -> ()",
+  m.def("gru_backward_step(Tensor(a!) dh, Tensor saved, Tensor h_prev, Tensor(b!) d, "
+        "Tensor(c!) dx) -> ()",
         &gru_backward_step);
   m.def("lstm_backward_step(Tensor dh, Tensor(a!) dc, Tensor gates, Tensor c_prev, Tensor tc, "
         "Tensor(b!) d) -> ()",
